@@ -1,0 +1,94 @@
+//! Command-line arguments (clap). Parsing only: what each command does is in `app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::Format;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyguard",
+    version,
+    about = "Stops API keys from entering a git repository: scans exactly what is being committed or pushed.",
+    after_help = "Exit status: 0 clean, 1 secrets found, 2 error.\nWith no command, keyguard scans the staged changes (same as --staged / pre-commit)."
+)]
+pub struct Cli {
+    /// Scan the staged changes (the default when no command is given).
+    #[arg(long)]
+    pub staged: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub format: Format,
+
+    /// Config file (default: .keyguard.toml at the repository root, or $KEYGUARD_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Baseline file (default: .keyguard-baseline at the repository root, or `baseline` in the config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Never colour the output (colour is only used on a terminal, and never with NO_COLOR set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Also list findings silenced by inline markers, the baseline or allowlisted fingerprints.
+    #[arg(long, global = true)]
+    pub show_allowed: bool,
+
+    /// Print nothing when there is nothing to report.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Skip (and report) files larger than this, e.g. 10MiB (overrides [scan] max_file_size).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    crate::rules::schema::parse_byte_size(s)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan what is about to be committed (what the pre-commit hook runs). Given FILES (as
+    /// the pre-commit framework passes them), scan the whole staged content of those files.
+    PreCommit {
+        /// Files whose whole staged content to scan.
+        files: Vec<PathBuf>,
+    },
+    /// Install keyguard's git hooks into the current repository (honours core.hooksPath and
+    /// chains any hook already there).
+    Install {
+        /// Also install the pre-push hook.
+        #[arg(long)]
+        pre_push: bool,
+    },
+    /// Remove keyguard's hooks and restore the hooks they replaced.
+    Uninstall,
+    /// List the rules in force (built-in and custom, without disabled ones).
+    Rules,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file and print the effective rule set.
+    Check,
+}

@@ -1,0 +1,22 @@
+//! keyguard: stops API keys from entering a git repository.
+//!
+//! Data flows one way, one module per stage:
+//! `source` (what is committed or pushed, as added lines) → `matcher` (keyword
+//! prefilter, regexes, `validate`) → `filter` (allowlists, inline markers, baseline)
+//! → `report` (human, JSON). `rules` holds the rule schema and the built-in catalogue
+//! (data in `rules/*.toml`), `config` reads `.keyguard.toml`, `scan` connects the
+//! stages, `install` manages the git hooks, `app` implements the commands.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod filter;
+pub mod finding;
+pub mod install;
+pub mod matcher;
+pub mod randomness;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod validate;

@@ -1,0 +1,92 @@
+//! `--format json`: one object for scripts.
+//!
+//! `{"findings":[{"rule_id","description","provider","file","line","column","commit",
+//! "secret","fingerprint","severity"}], "allowed":[…], "summary":{…}}`. `secret` is the
+//! masked form; `commit` is null for staged scans.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{Report, ScanKind};
+use crate::finding::{Allowed, Finding};
+use crate::rules::schema::Severity;
+use crate::source::{CommitInfo, ScanStats};
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    description: &'a str,
+    provider: Option<&'a str>,
+    file: &'a str,
+    line: u32,
+    column: u32,
+    commit: Option<&'a CommitInfo>,
+    /// Masked: public prefix and at most the last 4 characters.
+    secret: &'a str,
+    fingerprint: &'a str,
+    severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<Allowed>,
+}
+
+impl<'a> From<&'a Finding> for JsonFinding<'a> {
+    fn from(f: &'a Finding) -> Self {
+        JsonFinding {
+            rule_id: &f.rule.id,
+            description: &f.rule.description,
+            provider: f.rule.provider.as_deref(),
+            file: &f.file,
+            line: f.line,
+            column: f.column,
+            commit: f.commit.as_deref(),
+            secret: &f.masked,
+            fingerprint: &f.fingerprint,
+            severity: f.severity,
+            allowed: f.allowed,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    scan: ScanKind,
+    blocking: usize,
+    warnings: usize,
+    allowed_inline: usize,
+    allowed_baseline: usize,
+    allowed_fingerprint: usize,
+    #[serde(flatten)]
+    stats: &'a ScanStats,
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    findings: Vec<JsonFinding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed: Option<Vec<JsonFinding<'a>>>,
+    summary: Summary<'a>,
+}
+
+pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = Doc {
+        findings: report.reported().map(JsonFinding::from).collect(),
+        allowed: report
+            .show_allowed
+            .then(|| report.allowed().map(JsonFinding::from).collect()),
+        summary: Summary {
+            scan: report.kind,
+            blocking: report.blocking(),
+            warnings: report
+                .reported()
+                .filter(|f| f.severity == Severity::Warn)
+                .count(),
+            allowed_inline: report.count_allowed(Allowed::Inline),
+            allowed_baseline: report.count_allowed(Allowed::Baseline),
+            allowed_fingerprint: report.count_allowed(Allowed::Fingerprint),
+            stats: report.stats,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

@@ -1,0 +1,422 @@
+//! Rules: what a credential looks like, as data.
+//!
+//! Built-in rules live in `rules/*.toml` at the repository root (embedded at build time
+//! by `build.rs`) and use exactly the schema of users' custom rules in `.keyguard.toml`
+//! (`schema`). This module turns that data into [`Rule`]s the matcher can run. Regexes of
+//! built-in rules are compiled lazily, the first time their keyword shows up, so the
+//! cost of a run does not grow with the size of the catalogue.
+
+pub mod check;
+pub mod schema;
+pub mod template;
+
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::Regex;
+
+use crate::validate::Validator;
+use schema::{AllowlistSpec, ConfigDoc, RemediationSpec, RuleSpec, Severity};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// A mistake in a rule or config file, located for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The field (or rule id and field) at fault, e.g. `rules[acme-key].regex`.
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.field, self.message
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Line and column (1-based, in characters) of a byte offset in `src`.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = src.get(..offset).unwrap_or(src);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Where a set of specs came from, for error messages.
+pub struct SourceText<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
+impl SourceText<'_> {
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        let (line, column) = line_col(self.text, span.start);
+        ConfigError {
+            file: self.name.to_string(),
+            line,
+            column,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Advice printed with a finding.
+#[derive(Debug, Clone, Default)]
+pub struct Remediation {
+    pub revoke_url: Option<String>,
+    pub env_var: Option<String>,
+    pub steps: Vec<String>,
+}
+
+/// Matched against a candidate secret: if any entry matches, it is not reported.
+#[derive(Debug, Default, Clone)]
+pub struct SecretAllowlist {
+    /// Lower-cased substrings.
+    pub stopwords: Vec<String>,
+    pub regexes: Vec<Regex>,
+}
+
+impl SecretAllowlist {
+    pub fn allows(&self, secret: &str) -> bool {
+        if !self.stopwords.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if self.stopwords.iter().any(|w| lower.contains(w.as_str())) {
+                return true;
+            }
+        }
+        self.regexes.iter().any(|r| r.is_match(secret))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.stopwords.is_empty() && self.regexes.is_empty()
+    }
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    Custom(String),
+}
+
+/// A rule ready to run.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub provider: Option<String>,
+    pub keywords: Vec<String>,
+    regex_src: Option<String>,
+    regex: OnceLock<Result<Regex, String>>,
+    pub validators: Vec<Validator>,
+    pub entropy: Option<f64>,
+    pub paths: Option<GlobSet>,
+    /// The `paths` globs as written (for examples and listings).
+    pub path_globs: Vec<String>,
+    pub file_rule: bool,
+    pub severity: Severity,
+    pub remediation: Remediation,
+    pub allowlist: SecretAllowlist,
+    pub examples: Vec<String>,
+    pub near_misses: Vec<String>,
+    pub origin: Origin,
+}
+
+impl Rule {
+    /// The compiled regex (compiled on first use). Built-in regexes are checked by the
+    /// test suite; custom ones are compiled when the config is loaded.
+    pub fn regex(&self) -> Option<Result<&Regex, String>> {
+        let src = self.regex_src.as_ref()?;
+        let compiled = self.regex.get_or_init(|| compile_regex(src));
+        Some(
+            compiled
+                .as_ref()
+                .map_err(|e| format!("rule {}: invalid regex: {e}", self.id)),
+        )
+    }
+
+    pub fn regex_source(&self) -> Option<&str> {
+        self.regex_src.as_deref()
+    }
+
+    pub fn applies_to(&self, path: &str) -> bool {
+        self.paths.as_ref().is_none_or(|g| g.is_match(path))
+    }
+}
+
+fn compile_regex(src: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(src)
+        .size_limit(32 << 20)
+        .dfa_size_limit(32 << 20)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Builds globs for `paths` entries, reporting the bad one.
+pub fn build_globs(
+    src: &SourceText,
+    field: &str,
+    globs: &[toml::Spanned<String>],
+) -> Result<Option<GlobSet>, ConfigError> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = Glob::new(g.get_ref()).map_err(|e| {
+            src.error(
+                g.span(),
+                field,
+                format!("invalid glob {:?}: {e}", g.get_ref()),
+            )
+        })?;
+        b.add(glob);
+        // `dir/**` should also match `dir` itself being reported as a path prefix; and a bare
+        // file name like `.env` should match at any depth, as in .gitignore.
+        if !g.get_ref().contains('/') {
+            if let Ok(anywhere) = Glob::new(&format!("**/{}", g.get_ref())) {
+                b.add(anywhere);
+            }
+        }
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| src.error(globs[0].span(), field, e.to_string()))
+}
+
+/// Compiles a rule-local or global allowlist's secret matchers.
+pub fn build_secret_allowlist(
+    src: &SourceText,
+    field: &str,
+    spec: &AllowlistSpec,
+) -> Result<SecretAllowlist, ConfigError> {
+    let mut regexes = Vec::with_capacity(spec.regexes.len());
+    for r in &spec.regexes {
+        regexes.push(
+            compile_regex(r.get_ref())
+                .map_err(|e| src.error(r.span(), field, format!("invalid regex: {e}")))?,
+        );
+    }
+    Ok(SecretAllowlist {
+        stopwords: spec
+            .stopwords
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        regexes,
+    })
+}
+
+/// Turns one spec into a rule. Custom rules get their regex compiled now, so a bad one is
+/// an error naming the rule; built-in ones wait until their keyword is seen.
+pub fn compile_rule(
+    src: &SourceText,
+    spec: &RuleSpec,
+    origin: Origin,
+) -> Result<Rule, ConfigError> {
+    let id = spec.id.get_ref().clone();
+    let field = |f: &str| format!("rules[{id}].{f}");
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err(src.error(
+            spec.id.span(),
+            "rules.id",
+            format!("invalid rule id {id:?}: use letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    if spec.regex.is_none() && !spec.file_rule {
+        return Err(src.error(
+            spec.id.span(),
+            field("regex"),
+            "a rule needs a `regex` (or `file_rule = true` with `paths`)",
+        ));
+    }
+    if spec.file_rule && spec.paths.is_empty() {
+        return Err(src.error(
+            spec.id.span(),
+            field("paths"),
+            "a `file_rule` needs `paths`",
+        ));
+    }
+    let rule = Rule {
+        id: id.clone(),
+        description: spec.description.clone(),
+        provider: spec.provider.clone(),
+        keywords: spec
+            .keywords
+            .iter()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect(),
+        regex_src: spec.regex.as_ref().map(|r| r.get_ref().clone()),
+        regex: OnceLock::new(),
+        validators: spec
+            .validators
+            .iter()
+            .map(|v| {
+                Validator::from_name(v.get_ref()).ok_or_else(|| {
+                    src.error(
+                        v.span(),
+                        field("validators"),
+                        format!(
+                            "unknown validator {:?}; known: {}",
+                            v.get_ref(),
+                            Validator::NAMES.join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        entropy: spec.entropy,
+        paths: build_globs(src, &field("paths"), &spec.paths)?,
+        path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
+        file_rule: spec.file_rule,
+        severity: spec.severity.unwrap_or_default(),
+        remediation: match &spec.remediation {
+            None => Remediation::default(),
+            Some(RemediationSpec::Text(t)) => Remediation {
+                steps: vec![t.clone()],
+                ..Default::default()
+            },
+            Some(RemediationSpec::Detailed(d)) => Remediation {
+                revoke_url: d.revoke_url.clone(),
+                env_var: d.env_var.clone(),
+                steps: d.steps.clone(),
+            },
+        },
+        allowlist: match &spec.allowlist {
+            Some(a) => build_secret_allowlist(src, &field("allowlist"), a)?,
+            None => SecretAllowlist::default(),
+        },
+        examples: spec.examples.clone(),
+        near_misses: spec.near_misses.clone(),
+        origin,
+    };
+    if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
+        if let Some(Err(e)) = rule.regex() {
+            return Err(src.error(r.span(), field("regex"), e));
+        }
+    }
+    Ok(rule)
+}
+
+/// Parses a TOML document into the shared schema, with a located error.
+pub fn parse_doc(src: &SourceText) -> Result<ConfigDoc, ConfigError> {
+    toml::from_str::<ConfigDoc>(src.text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().to_string();
+        let field = unknown_field_name(&message).unwrap_or_else(|| "toml".to_string());
+        let mut err = src.error(span, field, message.clone());
+        if let Some(hint) = did_you_mean(&message) {
+            err.message = format!("{message}; did you mean `{hint}`?");
+        }
+        err
+    })
+}
+
+fn unknown_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" messages: the closest name.
+fn did_you_mean(message: &str) -> Option<String> {
+    let unknown = unknown_field_name(message)?;
+    let expected = message.split("expected").nth(1)?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (strsim::jaro_winkler(&unknown, cand), cand))
+        .filter(|(score, _)| *score > 0.75)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+/// The built-in catalogue, parsed once per process.
+pub fn builtin() -> Result<&'static [Arc<Rule>], ConfigError> {
+    static RULES: OnceLock<Result<Vec<Arc<Rule>>, ConfigError>> = OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            let mut rules = Vec::new();
+            for (name, text) in BUILTIN_RULE_FILES {
+                let src = SourceText { name, text };
+                let doc = parse_doc(&src)?;
+                for spec in &doc.rules {
+                    rules.push(Arc::new(compile_rule(&src, spec, Origin::Builtin)?));
+                }
+            }
+            Ok(rules)
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
+
+/// The built-in global allowlist (vendors' published example values and the like),
+/// from `[allowlist]` tables in the built-in rule files.
+pub fn builtin_allowlist() -> Result<&'static SecretAllowlist, ConfigError> {
+    static ALLOW: OnceLock<Result<SecretAllowlist, ConfigError>> = OnceLock::new();
+    ALLOW
+        .get_or_init(|| {
+            let mut all = SecretAllowlist::default();
+            for (name, text) in BUILTIN_RULE_FILES {
+                let src = SourceText { name, text };
+                let doc = parse_doc(&src)?;
+                let part = build_secret_allowlist(&src, "allowlist", &doc.allowlist)?;
+                all.stopwords.extend(part.stopwords);
+                all.regexes.extend(part.regexes);
+            }
+            Ok(all)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn did_you_mean_picks_closest() {
+        let m = "unknown field `stopword`, expected one of `paths`, `regexes`, `stopwords`, `fingerprints`";
+        assert_eq!(did_you_mean(m).as_deref(), Some("stopwords"));
+    }
+
+    #[test]
+    fn builtin_catalogue_loads() {
+        let rules = builtin().expect("built-in rules parse");
+        assert!(!rules.is_empty());
+        let mut ids: Vec<_> = rules.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate built-in rule ids");
+    }
+}

@@ -1,0 +1,216 @@
+//! Blob-level diffing shared by every source: which lines of a new blob are added.
+//!
+//! We diff blob contents ourselves (libgit2's xdiff on buffers) instead of asking for a
+//! repository diff with patches, because that would let `.gitattributes` (`-diff`,
+//! `binary`) decide what is text: a hostile or careless attribute could hide a key. Here
+//! binary means "has a NUL byte in its first 8000 bytes", exactly git's own heuristic,
+//! and nothing in the repository's config or attributes changes it.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use git2::{DiffOptions, Oid, Patch, Repository};
+
+use super::{CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+
+/// git's heuristic: a NUL in the first 8000 bytes makes a blob binary.
+pub fn is_binary(content: &[u8]) -> bool {
+    memchr_nul(&content[..content.len().min(8000)])
+}
+
+fn memchr_nul(b: &[u8]) -> bool {
+    b.contains(&0)
+}
+
+/// Line numbers (1-based) of `new` that are added relative to `old`.
+pub fn added_line_numbers(old: &[u8], new: &[u8]) -> Result<Vec<u32>> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0).interhunk_lines(0).force_text(true);
+    let patch =
+        Patch::from_buffers(old, None, new, None, Some(&mut opts)).context("diffing blobs")?;
+    let mut out = Vec::new();
+    for h in 0..patch.num_hunks() {
+        let n = patch.num_lines_in_hunk(h).context("reading hunk")?;
+        for l in 0..n {
+            let line = patch.line_in_hunk(h, l).context("reading diff line")?;
+            if line.origin() == '+' {
+                if let Some(no) = line.new_lineno() {
+                    out.push(no);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Iterates `(line_number, line_bytes)` over a blob's lines.
+pub fn lines_of(content: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    content
+        .split_inclusive(|&b| b == b'\n')
+        .enumerate()
+        .map(|(i, l)| (i as u32 + 1, l))
+}
+
+/// Lines silenced by inline markers, computed on the whole new blob so that
+/// `keyguard:allow-next-line` works even when the marker line itself is unchanged.
+pub fn allow_lines(content: &[u8]) -> Vec<u32> {
+    const MARK: &[u8] = b"keyguard:allow";
+    if !content.windows(MARK.len()).any(|w| w == MARK) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (no, line) in lines_of(content) {
+        let mut rest = line;
+        while let Some(pos) = rest.windows(MARK.len()).position(|w| w == MARK) {
+            let after = &rest[pos + MARK.len()..];
+            if after.starts_with(b"-next-line") {
+                out.push(no + 1);
+            } else {
+                out.push(no);
+            }
+            rest = after;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// What one file of a change yields.
+pub enum FileOutcome {
+    Unit(ScanUnit),
+    Skipped,
+    Nothing,
+}
+
+/// The versions of a file to compare. `others` are extra parents (merges): a line is
+/// reported only if it is added relative to `old` *and* to every one of them.
+pub struct FileChange {
+    pub path: String,
+    pub old: Option<Oid>,
+    pub new: Oid,
+    pub others: Vec<Option<Oid>>,
+    /// Scan every line of `new` (pre-commit framework file mode).
+    pub whole: bool,
+}
+
+/// Reads the blobs of `change` and builds its unit, recording skips in `stats`.
+pub fn scan_change(
+    repo: &Repository,
+    change: &FileChange,
+    commit: Option<&Arc<CommitInfo>>,
+    limits: Limits,
+    stats: &mut ScanStats,
+) -> Result<FileOutcome> {
+    if Some(change.new) == change.old && !change.whole {
+        return Ok(FileOutcome::Nothing);
+    }
+    let odb = repo.odb().context("opening the object database")?;
+    // Check the size from the object header before inflating anything.
+    let (size, _) = odb
+        .read_header(change.new)
+        .with_context(|| format!("reading object {} ({})", change.new, change.path))?;
+    if size as u64 > limits.max_file_size {
+        stats.oversized.push(OversizedFile {
+            path: change.path.clone(),
+            size: size as u64,
+            commit: commit.map(|c| c.id.clone()),
+        });
+        return Ok(FileOutcome::Skipped);
+    }
+    let new_blob = repo
+        .find_blob(change.new)
+        .with_context(|| format!("reading blob {} ({})", change.new, change.path))?;
+    let new = new_blob.content();
+    if is_binary(new) {
+        stats.binary_skipped += 1;
+        return Ok(FileOutcome::Skipped);
+    }
+    let read_old = |oid: Option<Oid>| -> Result<Option<Vec<u8>>> {
+        let Some(oid) = oid else { return Ok(None) };
+        let (size, _) = odb
+            .read_header(oid)
+            .with_context(|| format!("reading object {oid}"))?;
+        if size as u64 > limits.max_file_size.saturating_mul(4) {
+            return Ok(None);
+        }
+        let blob = repo
+            .find_blob(oid)
+            .with_context(|| format!("reading blob {oid}"))?;
+        // A binary old version contributes no lines: everything in the new text is new.
+        Ok((!is_binary(blob.content())).then(|| blob.content().to_vec()))
+    };
+    let mut wanted: Option<Vec<u32>> = None;
+    if !change.whole {
+        let old = read_old(change.old)?;
+        let mut set = match &old {
+            Some(old) => added_line_numbers(old, new)?,
+            None => (1..=lines_of(new).count() as u32).collect(),
+        };
+        for other in &change.others {
+            if set.is_empty() {
+                break;
+            }
+            if let Some(other) = read_old(*other)? {
+                let vs_other = added_line_numbers(&other, new)?;
+                set.retain(|n| vs_other.binary_search(n).is_ok());
+            }
+        }
+        wanted = Some(set);
+    }
+    let mut unit = ScanUnit::new(change.path.clone(), commit.cloned());
+    match &wanted {
+        None => {
+            for (no, line) in lines_of(new) {
+                unit.push_line(no, line);
+            }
+        }
+        Some(set) if set.is_empty() => return Ok(FileOutcome::Nothing),
+        Some(set) => {
+            let mut want = set.iter().copied().peekable();
+            for (no, line) in lines_of(new) {
+                match want.peek() {
+                    Some(&w) if w == no => {
+                        unit.push_line(no, line);
+                        want.next();
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+    }
+    unit.allow_lines = allow_lines(new);
+    stats.files += 1;
+    stats.lines += unit.lines.len();
+    Ok(FileOutcome::Unit(unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_lines_only() {
+        let old = b"a\nb\nc\n";
+        let new = b"a\nB\nc\nd";
+        assert_eq!(added_line_numbers(old, new).unwrap(), vec![2, 4]);
+        assert!(added_line_numbers(new, new).unwrap().is_empty());
+    }
+
+    #[test]
+    fn markers() {
+        let content = b"x\n# keyguard:allow-next-line\nsecret\nother keyguard:allow\n";
+        assert_eq!(allow_lines(content), vec![3, 4]);
+        assert!(allow_lines(b"nothing here").is_empty());
+    }
+
+    #[test]
+    fn binary_heuristic() {
+        assert!(is_binary(b"ab\0cd"));
+        assert!(!is_binary(b"abcd"));
+        let mut late = vec![b'a'; 9000];
+        late.push(0);
+        assert!(!is_binary(&late));
+    }
+}

@@ -1,0 +1,270 @@
+//! The staged source: exactly what `git commit` is about to record.
+//!
+//! git runs the pre-commit hook with `GIT_INDEX_FILE` pointing at the index it will
+//! commit (a temporary one for `commit -a`, `commit PATH`, `-o`, `-i`), so the repository
+//! must be opened with [`git2::Repository::open_from_env`]: only then does libgit2 read that
+//! index. The index is only read, never locked or written (git holds `index.lock`).
+//! During a merge, a line counts as added only if no parent has it: what the resolution
+//! itself introduces.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use git2::{
+    Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, Oid, Repository, Tree,
+};
+use rayon::prelude::*;
+
+use super::diff::{scan_change, FileChange, FileOutcome};
+use super::{Limits, ScanStats, ScanUnit};
+
+/// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
+/// `GIT_INDEX_FILE`, `GIT_WORK_TREE`, and discovery from the current directory).
+pub fn open_repo() -> Result<Repository> {
+    Repository::open_from_env()
+        .map_err(|e| explain_open_error(&e))
+        .with_context(|| {
+            let cwd = std::env::current_dir()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            format!("cannot open a git repository at {cwd}")
+        })
+}
+
+/// Turns libgit2's opening errors into advice a user can act on.
+pub fn explain_open_error(e: &git2::Error) -> anyhow::Error {
+    let msg = e.message();
+    if e.code() == ErrorCode::NotFound {
+        anyhow::anyhow!("not a git repository (or any parent directory)")
+    } else if msg.contains("objectformat") || msg.contains("sha256") {
+        anyhow::anyhow!("SHA-256 repositories are not supported yet by libgit2, which keyguard reads git with ({msg})")
+    } else {
+        anyhow::anyhow!("{msg}")
+    }
+}
+
+fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree().context("reading HEAD's tree")?)),
+        Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+        Err(e) => Err(e).context("reading HEAD"),
+    }
+}
+
+fn merge_parent_trees(repo: &Repository) -> Result<Vec<Tree<'_>>> {
+    // MERGE_HEAD lives in the (per-worktree) git dir: one commit id per line, one line per
+    // merged branch (several for an octopus merge).
+    let text = match std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).context("reading MERGE_HEAD"),
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let oid = Oid::from_str(l)
+                .with_context(|| format!("MERGE_HEAD holds {l:?}, not a commit id"))?;
+            repo.find_commit(oid)
+                .and_then(|c| c.tree())
+                .with_context(|| format!("reading merge parent {oid}"))
+        })
+        .collect()
+}
+
+fn index_of(repo: &Repository) -> Result<Index> {
+    if repo.is_bare() {
+        bail!("this is a bare repository: there is nothing staged to scan");
+    }
+    repo.index().context("reading the index")
+}
+
+/// The changes between HEAD (or the empty tree) and the index being committed.
+pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<FileChange>> {
+    let index = index_of(repo)?;
+    let head = head_tree(repo)?;
+    let parents = merge_parent_trees(repo)?;
+    let mut opts = DiffOptions::new();
+    // We decide what is binary ourselves (see `diff`), and never apply filters.
+    opts.include_typechange(true)
+        .skip_binary_check(true)
+        .ignore_submodules(false);
+    let mut diff = repo
+        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
+        .context("comparing HEAD with the index")?;
+    // Fixed rename settings: the user's diff.renames must not change what is scanned.
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_limit(2000);
+    diff.find_similar(Some(&mut find))
+        .context("detecting renames")?;
+
+    let mut changes = Vec::new();
+    for delta in diff.deltas() {
+        if matches!(
+            delta.status(),
+            Delta::Deleted
+                | Delta::Unmodified
+                | Delta::Ignored
+                | Delta::Untracked
+                | Delta::Conflicted
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        if new.mode() == FileMode::Commit {
+            stats.submodules_skipped += 1;
+            continue;
+        }
+        let Some(path) = new
+            .path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+        else {
+            continue;
+        };
+        let old = match delta.status() {
+            Delta::Added => None,
+            _ if delta.old_file().mode() == FileMode::Commit => None,
+            _ => Some(delta.old_file().id()).filter(|id| !id.is_zero()),
+        };
+        let others = parents.iter().map(|t| blob_at(t, &path)).collect();
+        changes.push(FileChange {
+            path,
+            old,
+            new: new.id(),
+            others,
+            whole: false,
+        });
+    }
+    Ok(changes)
+}
+
+fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
+    tree.get_path(Path::new(path))
+        .ok()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .map(|e| e.id())
+}
+
+/// Whole staged contents of the named files (paths relative to the current directory):
+/// what the pre-commit framework asks for when it hands over file names.
+pub fn named_files(
+    repo: &Repository,
+    files: &[PathBuf],
+    stats: &mut ScanStats,
+) -> Result<Vec<FileChange>> {
+    let index = index_of(repo)?;
+    let workdir = repo.workdir().context("repository has no working tree")?;
+    let workdir = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_path_buf());
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    let mut changes = Vec::new();
+    for f in files {
+        let rel = repo_relative(&workdir, &cwd, f)
+            .with_context(|| format!("{} is outside the repository", f.display()))?;
+        let rel_str = rel.to_string_lossy().replace('\\', "/");
+        match index.get_path(&rel, 0) {
+            Some(entry) if entry.mode == u32::from(FileMode::Commit) => {
+                stats.submodules_skipped += 1
+            }
+            Some(entry) => changes.push(FileChange {
+                path: rel_str,
+                old: None,
+                new: entry.id,
+                others: Vec::new(),
+                whole: true,
+            }),
+            // Not in the index (deleted, untracked): nothing of it will be committed.
+            None => {}
+        }
+    }
+    Ok(changes)
+}
+
+/// `file` (relative to `cwd`) as a path relative to the work tree, resolved lexically
+/// so that deleted files still work.
+fn repo_relative(workdir: &Path, cwd: &Path, file: &Path) -> Option<PathBuf> {
+    let joined = if file.is_absolute() {
+        file.to_path_buf()
+    } else {
+        cwd.join(file)
+    };
+    let mut norm = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::ParentDir => {
+                norm.pop();
+            }
+            Component::CurDir => {}
+            other => norm.push(other),
+        }
+    }
+    norm.strip_prefix(workdir).ok().map(Path::to_path_buf)
+}
+
+/// Reads every change, in parallel when there are many.
+pub fn read_changes(
+    repo: &Repository,
+    changes: &[FileChange],
+    limits: Limits,
+    stats: &mut ScanStats,
+) -> Result<Vec<ScanUnit>> {
+    // Spinning up threads costs more than a typical commit's few files take to read.
+    if changes.len() < 32 {
+        let mut units = Vec::new();
+        for c in changes {
+            if let FileOutcome::Unit(u) = scan_change(repo, c, None, limits, stats)? {
+                units.push(u);
+            }
+        }
+        return Ok(units);
+    }
+    let gitdir = repo.path().to_path_buf();
+    let results: Vec<Result<(Option<ScanUnit>, ScanStats)>> = changes
+        .par_iter()
+        .map_init(
+            || Repository::open(&gitdir),
+            |repo, c| {
+                let repo = repo
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("reopening repository: {e}"))?;
+                let mut local = ScanStats::default();
+                let unit = match scan_change(repo, c, None, limits, &mut local)? {
+                    FileOutcome::Unit(u) => Some(u),
+                    _ => None,
+                };
+                Ok((unit, local))
+            },
+        )
+        .collect();
+    let mut units = Vec::new();
+    for r in results {
+        let (u, s) = r?;
+        stats.absorb(s);
+        units.extend(u);
+    }
+    Ok(units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_resolve_lexically() {
+        let wd = Path::new("/repo");
+        assert_eq!(
+            repo_relative(wd, Path::new("/repo/sub"), Path::new("../a.txt")),
+            Some(PathBuf::from("a.txt"))
+        );
+        assert_eq!(
+            repo_relative(wd, Path::new("/repo"), Path::new("./x/y")),
+            Some(PathBuf::from("x/y"))
+        );
+        assert_eq!(
+            repo_relative(wd, Path::new("/elsewhere"), Path::new("a")),
+            None
+        );
+    }
+}
