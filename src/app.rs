@@ -14,7 +14,8 @@ use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::report::{self, Format, Report, ScanKind};
 use crate::rules::{self, check, template, Origin};
-use crate::source::{staged, Limits, ScanStats};
+use crate::source::history::{self, Range};
+use crate::source::{push, staged, Limits, ScanStats};
 use crate::{install, scan};
 
 /// How a command ended, when it did not fail.
@@ -50,6 +51,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         None => pre_commit(common, &[]),
         Some(Command::PreCommit { files }) => pre_commit(common, &files),
+        Some(Command::PrePush { remote, url }) => {
+            pre_push(common, remote.as_deref(), url.as_deref())
+        }
+        Some(Command::Scan { range, all }) => history(common, range_of(range, all)),
+        Some(Command::Baseline { range }) => {
+            write_baseline(common, range.map_or(Range::All, Range::Spec))
+        }
         Some(Command::Install { pre_push }) => install_hooks(pre_push),
         Some(Command::Uninstall) => uninstall_hooks(),
         Some(Command::Rules) => list_rules(common),
@@ -121,6 +129,7 @@ fn emit(
     match common.format {
         Format::Human => report::human::write(&report, &mut out, common.quiet),
         Format::Json => report::json::write(&report, &mut out),
+        Format::Sarif => report::sarif::write(&report, &mut out),
     }
     .or_else(ignore_broken_pipe)
     .context("writing the report")?;
@@ -138,6 +147,122 @@ fn ignore_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
     } else {
         Err(e)
     }
+}
+
+fn range_of(range: Option<String>, all: bool) -> Range {
+    match (range, all) {
+        (_, true) => Range::All,
+        (Some(r), false) => Range::Spec(r),
+        (None, false) => Range::Head,
+    }
+}
+
+/// A progress bar on stderr, only for humans at a terminal (never in JSON/SARIF runs).
+fn progress_bar(common: &Common, len: usize) -> Option<indicatif::ProgressBar> {
+    if common.format != Format::Human
+        || common.quiet
+        || !std::io::stderr().is_terminal()
+        || len < 50
+    {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} commits [{bar:30}] {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+/// Scans commits and reports them; shared by `pre-push` and `scan`.
+fn scan_and_report(
+    common: &Common,
+    repo: &Repository,
+    settings: &Settings,
+    kind: ScanKind,
+    commits: &[git2::Oid],
+) -> Result<Outcome> {
+    let baseline = Baseline::load(&settings.baseline)?;
+    let matcher = matcher(settings)?;
+    let bar = progress_bar(common, commits.len());
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    };
+    let (findings, stats) =
+        scan::scan_commits(repo, commits, &matcher, settings, &baseline, &tick)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    emit(common, kind, &findings, &stats)
+}
+
+fn pre_push(common: &Common, remote: Option<&str>, url: Option<&str>) -> Result<Outcome> {
+    let repo = staged::open_repo()?;
+    let root = repo_root(&repo);
+    let settings = settings(common, root.as_deref())?;
+    let mut input = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+        .context("reading the pre-push input")?;
+    let lines = push::parse_input(&input)?;
+    let commits = push::commits_to_push(&repo, &lines, remote, url)?;
+    scan_and_report(common, &repo, &settings, ScanKind::Push, &commits)
+}
+
+fn history(common: &Common, range: Range) -> Result<Outcome> {
+    let repo = staged::open_repo()?;
+    let root = repo_root(&repo);
+    let settings = settings(common, root.as_deref())?;
+    let commits = history::commits_in(&repo, &range)?;
+    scan_and_report(common, &repo, &settings, ScanKind::History, &commits)
+}
+
+/// `keyguard baseline`: fingerprints of every current finding, sorted, one per line; no
+/// secrets, line numbers or timestamps, so the file is stable and merges cleanly.
+fn write_baseline(common: &Common, range: Range) -> Result<Outcome> {
+    let repo = staged::open_repo()?;
+    let root = repo_root(&repo);
+    let settings = settings(common, root.as_deref())?;
+    let commits = history::commits_in(&repo, &range)?;
+    let matcher = matcher(&settings)?;
+    // Start from an empty baseline: the file is rewritten from what history holds now.
+    let (findings, stats) = scan::scan_commits(
+        &repo,
+        &commits,
+        &matcher,
+        &settings,
+        &Baseline::default(),
+        &|_| {},
+    )?;
+    let mut fps: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.allowed != Some(crate::finding::Allowed::Inline))
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    fps.sort_unstable();
+    fps.dedup();
+    let mut text = String::from(
+        "# keyguard baseline: findings accepted when keyguard was adopted (rule id:hash of the secret).\n\
+         # They are not reported again. Regenerate with `keyguard baseline`; remove a line to report it again.\n",
+    );
+    for fp in &fps {
+        text.push_str(fp);
+        text.push('\n');
+    }
+    std::fs::write(&settings.baseline, text)
+        .with_context(|| format!("writing {}", settings.baseline.display()))?;
+    if !common.quiet {
+        println!(
+            "keyguard: wrote {} fingerprint(s) from {} commit(s) to {}",
+            fps.len(),
+            stats.commits,
+            settings.baseline.display()
+        );
+    }
+    Ok(Outcome::Clean)
 }
 
 fn install_hooks(pre_push: bool) -> Result<Outcome> {
@@ -189,7 +314,8 @@ fn list_rules(common: &Common) -> Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match common.format {
-        Format::Json => {
+        // A rule list has no SARIF form of its own: SARIF readers get JSON.
+        Format::Json | Format::Sarif => {
             let rows: Vec<_> = settings
                 .rules
                 .iter()

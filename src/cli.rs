@@ -69,6 +69,29 @@ pub enum Command {
         /// Files whose whole staged content to scan.
         files: Vec<PathBuf>,
     },
+    /// Scan the commits a push would send (what the pre-push hook runs). Reads git's
+    /// pre-push input (`<local ref> <local sha> <remote ref> <remote sha>` lines) on stdin.
+    PrePush {
+        /// The remote's name (or its URL, for a push to a URL).
+        remote: Option<String>,
+        /// The remote's URL.
+        url: Option<String>,
+    },
+    /// Scan the added lines of every commit in a range of history and report, for each
+    /// secret, the commit that introduced it.
+    Scan {
+        /// `REV` (its history) or `A..B`. Default: HEAD's history.
+        range: Option<String>,
+        /// Every commit reachable from any ref.
+        #[arg(long, conflicts_with = "range")]
+        all: bool,
+    },
+    /// Write the current findings of history (all refs by default) to the baseline file,
+    /// as fingerprints: they will not be reported again.
+    Baseline {
+        /// `REV` or `A..B` instead of all refs.
+        range: Option<String>,
+    },
     /// Install keyguard's git hooks into the current repository (honours core.hooksPath and
     /// chains any hook already there).
     Install {

@@ -3,14 +3,20 @@
 //! Sources, matcher, filters and reports know nothing of each other; this is the one
 //! place that connects them.
 
-use anyhow::Result;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use git2::{Oid, Repository};
 use rayon::prelude::*;
 
 use crate::config::Settings;
 use crate::filter::{self, Baseline};
 use crate::finding::Finding;
 use crate::matcher::Matcher;
-use crate::source::ScanUnit;
+use crate::source::commits::{self, SeenPairs};
+use crate::source::diff::{self, FileChange, FileOutcome};
+use crate::source::{CommitInfo, ScanStats, ScanUnit};
 
 /// Matches and filters every unit; findings come back in file, line, column order.
 pub fn scan_units(
@@ -39,4 +45,92 @@ pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule.id).cmp(&(&b.file, b.line, b.column, &b.rule.id))
     });
+}
+
+/// How many commits are read per batch: bounds memory on huge histories while giving
+/// the thread pool enough work.
+const BATCH: usize = 256;
+
+/// Scans the changes of `commits` (oldest first). Each distinct blob comparison is read
+/// and matched once, and attributed to the first commit that made it. Work is spread over
+/// all cores; `progress` is told how many commits are done.
+pub fn scan_commits(
+    repo: &Repository,
+    commits: &[Oid],
+    matcher: &Matcher,
+    settings: &Settings,
+    baseline: &Baseline,
+    progress: &dyn Fn(u64),
+) -> Result<(Vec<Finding>, ScanStats)> {
+    let gitdir = repo.path().to_path_buf();
+    let open = || Repository::open(&gitdir).map_err(|e| anyhow!("reopening the repository: {e}"));
+    let mut seen = SeenPairs::default();
+    let mut stats = ScanStats {
+        commits: commits.len(),
+        ..ScanStats::default()
+    };
+    let mut findings = Vec::new();
+    for batch in commits.chunks(BATCH) {
+        // 1. What each commit changed (tree diffs), in parallel.
+        let per_commit: Vec<Result<(Arc<CommitInfo>, Vec<FileChange>, ScanStats)>> = batch
+            .par_iter()
+            .map_init(open, |repo, oid| {
+                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
+                let mut local = ScanStats::default();
+                let (info, changes) = commits::commit_changes(repo, *oid, &mut local)?;
+                Ok((info, changes, local))
+            })
+            .collect();
+        // 2. Drop comparisons already scanned in an earlier commit (in commit order).
+        let mut work: Vec<(Arc<CommitInfo>, FileChange)> = Vec::new();
+        for r in per_commit {
+            let (info, changes, local) = r?;
+            stats.absorb(local);
+            for c in changes {
+                if seen.first_time(&c) {
+                    work.push((Arc::clone(&info), c));
+                }
+            }
+        }
+        // 3. Read, diff, match and filter each change, in parallel; units are dropped as
+        //    soon as they are matched, so memory holds one batch of findings, not text.
+        let results: Vec<Result<(Vec<Finding>, ScanStats)>> = work
+            .par_iter()
+            .map_init(open, |repo, (info, change)| {
+                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
+                let mut local = ScanStats::default();
+                let found =
+                    match diff::scan_change(repo, change, Some(info), settings.limits, &mut local)?
+                    {
+                        FileOutcome::Unit(u) => {
+                            filter::apply(&u, matcher.scan(&u)?, settings, baseline)
+                        }
+                        _ => Vec::new(),
+                    };
+                Ok((found, local))
+            })
+            .collect();
+        for r in results {
+            let (found, local) = r?;
+            // `commits` was already counted for the whole run.
+            stats.absorb(ScanStats {
+                commits: 0,
+                ..local
+            });
+            findings.extend(found);
+        }
+        progress(batch.len() as u64);
+    }
+    // Oldest commit first, then file order within a commit.
+    let order: HashMap<Oid, usize> = commits.iter().enumerate().map(|(i, o)| (*o, i)).collect();
+    findings.sort_by_key(|f| {
+        let idx = f
+            .commit
+            .as_ref()
+            .and_then(|c| Oid::from_str(&c.id).ok())
+            .and_then(|o| order.get(&o).copied())
+            .unwrap_or(0);
+        (idx, f.file.clone(), f.line, f.column)
+    });
+    Ok((findings, stats))
 }

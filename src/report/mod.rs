@@ -3,6 +3,7 @@
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use crate::finding::{Allowed, Finding};
 use crate::source::ScanStats;
@@ -35,6 +36,7 @@ pub struct Report<'a> {
 pub enum Format {
     Human,
     Json,
+    Sarif,
 }
 
 impl Report<'_> {

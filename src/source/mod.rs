@@ -6,7 +6,10 @@
 //! only ever sees units, so a new source (a patch file, a pull request) is one new
 //! module here.
 
+pub mod commits;
 pub mod diff;
+pub mod history;
+pub mod push;
 pub mod staged;
 
 use std::sync::Arc;

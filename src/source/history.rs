@@ -1,0 +1,65 @@
+//! The history source: which commits `keyguard scan` and `keyguard baseline` read.
+
+use anyhow::{bail, Context, Result};
+use git2::{ErrorCode, Oid, Repository, Sort};
+
+/// What part of history to scan.
+#[derive(Debug, Clone)]
+pub enum Range {
+    /// Every commit reachable from any ref (and HEAD).
+    All,
+    /// `REV` (its ancestors) or `A..B` (reachable from B, not from A).
+    Spec(String),
+    /// HEAD's ancestors.
+    Head,
+}
+
+/// The commits in `range`, oldest first (so a finding is attributed to the commit that
+/// introduced it, before any later copy of the same change).
+pub fn commits_in(repo: &Repository, range: &Range) -> Result<Vec<Oid>> {
+    let mut walk = repo.revwalk().context("starting a revision walk")?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .context("sorting the walk")?;
+    match range {
+        Range::All => {
+            walk.push_glob("*").context("walking all refs")?;
+            match walk.push_head() {
+                Ok(()) => {}
+                Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {}
+                Err(e) => return Err(e).context("walking HEAD"),
+            }
+        }
+        Range::Head => match walk.push_head() {
+            Ok(()) => {}
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {
+                return Ok(Vec::new())
+            }
+            Err(e) => return Err(e).context("walking HEAD"),
+        },
+        Range::Spec(spec) => {
+            if spec.contains("...") {
+                bail!("symmetric ranges (A...B) are not supported; use A..B or a single revision");
+            }
+            if let Some((from, to)) = spec.split_once("..") {
+                let to = if to.is_empty() { "HEAD" } else { to };
+                let from = if from.is_empty() { "HEAD" } else { from };
+                walk.push(peel(repo, to)?)?;
+                walk.hide(peel(repo, from)?)?;
+            } else {
+                walk.push(peel(repo, spec)?)?;
+            }
+        }
+    }
+    walk.collect::<Result<Vec<_>, _>>()
+        .context("listing commits")
+}
+
+fn peel(repo: &Repository, rev: &str) -> Result<Oid> {
+    let obj = repo
+        .revparse_single(rev)
+        .with_context(|| format!("unknown revision {rev:?}"))?;
+    Ok(obj
+        .peel_to_commit()
+        .with_context(|| format!("{rev:?} is not a commit"))?
+        .id())
+}
