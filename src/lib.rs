@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod finding;
+pub mod fuzzing;
 pub mod install;
 pub mod matcher;
 pub mod randomness;
