@@ -21,12 +21,17 @@ fi
 cargo fmt --version >/dev/null 2>&1 || fail "rustfmt missing (rustup component add rustfmt)"
 cargo clippy --version >/dev/null 2>&1 || fail "clippy missing (rustup component add clippy)"
 
-say "pre-commit framework (for the framework integration test)"
-if ! python3 -m pre_commit --version >/dev/null 2>&1; then
+say "pre-commit framework (for the framework integration tests)"
+if ! command -v pre-commit >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check pre-commit \
         || fail "could not install the pre-commit framework with pip"
+    # pyenv only exposes a new console script after a rehash.
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
-python3 -m pre_commit --version
+command -v pre-commit >/dev/null 2>&1 || fail "pre-commit is installed but not on PATH"
+pre-commit --version
+# With this set, the framework tests fail instead of skipping when pre-commit is missing.
+export KEYGUARD_REQUIRE_PRE_COMMIT=1
 
 say "format"
 cargo fmt --all -- --check

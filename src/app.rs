@@ -13,9 +13,9 @@ use crate::filter::Baseline;
 use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::report::{self, Format, Report, ScanKind};
-use crate::rules::{self, check, template, Origin};
+use crate::rules::{self, Origin};
 use crate::source::history::{self, Range};
-use crate::source::{push, staged, Limits, ScanStats};
+use crate::source::{push, staged, ScanStats};
 use crate::{install, scan};
 
 /// How a command ended, when it did not fail.
@@ -207,9 +207,47 @@ fn pre_push(common: &Common, remote: Option<&str>, url: Option<&str>) -> Result<
     let mut input = String::new();
     std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
         .context("reading the pre-push input")?;
-    let lines = push::parse_input(&input)?;
-    let commits = push::commits_to_push(&repo, &lines, remote, url)?;
+    let mut lines = push::parse_input(&input)?;
+    let (mut remote, mut url) = (remote.map(str::to_string), url.map(str::to_string));
+    if lines.is_empty() {
+        // The pre-commit framework consumes git's pre-push input itself and passes the
+        // push in its environment instead: without this, a framework pre-push would scan
+        // nothing and pass.
+        if let Some(line) = framework_push_line(&repo)? {
+            lines.push(line);
+            remote = remote.or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
+            url = url.or_else(|| std::env::var("PRE_COMMIT_REMOTE_URL").ok());
+        }
+    }
+    let commits = push::commits_to_push(&repo, &lines, remote.as_deref(), url.as_deref())?;
     scan_and_report(common, &repo, &settings, ScanKind::Push, &commits)
+}
+
+/// The push the pre-commit framework describes in `PRE_COMMIT_FROM_REF` (what the
+/// remote has, empty or all zeros for a new branch) and `PRE_COMMIT_TO_REF` (what is
+/// pushed), as one pre-push input line.
+fn framework_push_line(repo: &Repository) -> Result<Option<push::PushLine>> {
+    let Some(to) = std::env::var("PRE_COMMIT_TO_REF").ok().filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let resolve = |rev: &str| -> Result<git2::Oid> {
+        Ok(repo
+            .revparse_single(rev)
+            .with_context(|| format!("PRE_COMMIT_*_REF names {rev:?}, which is not in this repository"))?
+            .id())
+    };
+    let local = resolve(&to)?;
+    let remote = match std::env::var("PRE_COMMIT_FROM_REF").ok().filter(|v| !v.is_empty()) {
+        Some(from) if from.bytes().any(|b| b != b'0') => resolve(&from).unwrap_or(git2::Oid::zero()),
+        _ => git2::Oid::zero(),
+    };
+    let branch = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();
+    Ok(Some(push::PushLine {
+        local_ref: std::env::var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|_| to.clone()),
+        local,
+        remote_ref: branch,
+        remote,
+    }))
 }
 
 fn history(common: &Common, range: Range) -> Result<Outcome> {
@@ -252,6 +290,14 @@ fn write_baseline(common: &Common, range: Range) -> Result<Outcome> {
         text.push_str(fp);
         text.push('\n');
     }
+    // `--baseline meta/accepted.txt` or `baseline = "conf/…"` may name a new folder.
+    if let Some(dir) = settings
+        .baseline
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
     std::fs::write(&settings.baseline, text)
         .with_context(|| format!("writing {}", settings.baseline.display()))?;
     if !common.quiet {
@@ -278,6 +324,9 @@ fn install_hooks(pre_push: bool) -> Result<Outcome> {
             _ => format!("{action:?}"),
         };
         println!("keyguard: {name} hook {what}: {}", dir.join(name).display());
+    }
+    if let Some(w) = install::folder_warning(&dir) {
+        println!("keyguard: warning: {w}");
     }
     if std::env::var_os("PATH")
         .is_some_and(|p| !std::env::split_paths(&p).any(|d| d.join("keyguard").is_file()))
@@ -336,10 +385,13 @@ fn list_rules(common: &Common) -> Result<Outcome> {
         }
         Format::Human => {
             for r in &settings.rules {
-                let origin = match &r.origin {
+                let mut origin = match &r.origin {
                     Origin::Builtin => String::new(),
                     Origin::Custom(f) => format!("  [custom: {f}]"),
                 };
+                if r.severity == rules::schema::Severity::Warn {
+                    origin.push_str("  [warn]");
+                }
                 writeln!(
                     out,
                     "{:<36} {:<18} {}{origin}",
@@ -356,47 +408,12 @@ fn list_rules(common: &Common) -> Result<Outcome> {
 
 fn config_check(common: &Common) -> Result<Outcome> {
     let settings = settings_anywhere(common)?;
-    if settings.files.is_empty() {
-        println!("keyguard: no config file (built-in defaults)");
-    }
-    for f in &settings.files {
-        println!("keyguard: read {}", f.display());
-    }
+    print!("{}", config::describe(&settings));
     // Custom rules' own examples must behave, or the rule is not doing what its author thinks.
-    let matcher = matcher(&settings)?;
-    let mut rng = template::Rng::new(0x6b67);
-    let mut failures = Vec::new();
-    for r in settings
-        .rules
-        .iter()
-        .filter(|r| matches!(r.origin, Origin::Custom(_)))
-    {
-        failures.extend(check::check_examples(&matcher, r, &mut rng)?);
-    }
-    let custom = settings
-        .rules
-        .iter()
-        .filter(|r| matches!(r.origin, Origin::Custom(_)))
-        .count();
-    println!(
-        "keyguard: {} rules in force ({} built-in, {custom} custom; {} built-in disabled: {})",
-        settings.rules.len(),
-        settings.rules.len() - custom,
-        settings.disabled.len(),
-        if settings.disabled.is_empty() {
-            "none".to_string()
-        } else {
-            settings.disabled.join(", ")
-        }
-    );
-    let limits: Limits = settings.limits;
-    println!(
-        "keyguard: max_file_size = {} bytes; baseline = {}",
-        limits.max_file_size,
-        settings.baseline.display()
-    );
+    let failures = config::check_custom_rules(&settings, &matcher(&settings)?)?;
     if !failures.is_empty() {
-        anyhow::bail!("custom rule examples failed:\n  {}", failures.join("\n  "));
+        let lines: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        anyhow::bail!("custom rule examples failed:\n  {}", lines.join("\n  "));
     }
     Ok(Outcome::Clean)
 }

@@ -125,7 +125,7 @@ mod tests {
     fn mask_shows_prefix_and_short_tail() {
         let s = format!("sk-proj-{}", "Ab1".repeat(40));
         let m = mask(&s, &["sk-proj-".into(), "sk-".into()]);
-        assert_eq!(m, "sk-proj-…bAb1");
+        assert_eq!(m, "sk-proj-…1Ab1");
         assert_eq!(mask("hunter2", &[]), "…");
         assert_eq!(mask("abcdefghijklmn", &[]), "…mn");
     }

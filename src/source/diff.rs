@@ -43,9 +43,12 @@ pub fn added_line_numbers(old: &[u8], new: &[u8]) -> Result<Vec<u32>> {
     Ok(out)
 }
 
-/// Iterates `(line_number, line_bytes)` over a blob's lines.
+/// Iterates `(line_number, line_bytes)` over a blob's lines. A UTF-8 byte order mark is
+/// not part of the first line: editors do not show it, so columns must not count it.
 pub fn lines_of(content: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
     content
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(content)
         .split_inclusive(|&b| b == b'\n')
         .enumerate()
         .map(|(i, l)| (i as u32 + 1, l))
@@ -203,6 +206,12 @@ mod tests {
         let content = b"x\n# keyguard:allow-next-line\nsecret\nother keyguard:allow\n";
         assert_eq!(allow_lines(content), vec![3, 4]);
         assert!(allow_lines(b"nothing here").is_empty());
+    }
+
+    #[test]
+    fn byte_order_mark_is_not_part_of_line_one() {
+        let lines: Vec<_> = lines_of(b"\xef\xbb\xbfa\nb").collect();
+        assert_eq!(lines, vec![(1, &b"a\n"[..]), (2, &b"b"[..])]);
     }
 
     #[test]

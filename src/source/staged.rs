@@ -51,24 +51,87 @@ fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
     }
 }
 
-fn merge_parent_trees(repo: &Repository) -> Result<Vec<Tree<'_>>> {
-    // MERGE_HEAD lives in the (per-worktree) git dir: one commit id per line, one line per
-    // merged branch (several for an octopus merge).
-    let text = match std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).context("reading MERGE_HEAD"),
-    };
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let oid = Oid::from_str(l)
-                .with_context(|| format!("MERGE_HEAD holds {l:?}, not a commit id"))?;
+/// The trees of the commits being merged into HEAD (empty when not merging).
+fn merge_parent_trees<'r>(repo: &'r Repository, head: Option<Oid>) -> Result<Vec<Tree<'r>>> {
+    merge_heads(repo, head)?
+        .into_iter()
+        .map(|oid| {
             repo.find_commit(oid)
                 .and_then(|c| c.tree())
                 .with_context(|| format!("reading merge parent {oid}"))
         })
+        .collect()
+}
+
+/// The commits being merged into HEAD.
+///
+/// `git commit` during a merge finds them in MERGE_HEAD. But `git merge` runs the
+/// pre-merge-commit hook *before* it writes MERGE_HEAD, so there the only trace of them is
+/// `GIT_REFLOG_ACTION`, which git sets to `merge <name>...` (the names as the user gave
+/// them) or, under `git pull`, to `pull ...`, the heads then being FETCH_HEAD's for-merge
+/// lines. Without them every line the other branch brings in would count as added, and
+/// a merge of a branch whose history already holds a key could never be committed.
+/// Only commits HEAD does not already contain count, and names that do not resolve are
+/// ignored: a parent that cannot be identified makes the scan stricter, never laxer.
+fn merge_heads(repo: &Repository, head: Option<Oid>) -> Result<Vec<Oid>> {
+    // MERGE_HEAD lives in the (per-worktree) git dir: one commit id per line, one line per
+    // merged branch (several for an octopus merge).
+    match std::fs::read_to_string(repo.path().join("MERGE_HEAD")) {
+        Ok(text) => {
+            return text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    Oid::from_str(l)
+                        .with_context(|| format!("MERGE_HEAD holds {l:?}, not a commit id"))
+                })
+                .collect()
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("reading MERGE_HEAD"),
+    }
+    let action = std::env::var("GIT_REFLOG_ACTION").unwrap_or_default();
+    let mut words = action.split_whitespace();
+    let candidates: Vec<Oid> = match words.next() {
+        Some("merge") => words
+            .flat_map(|name| {
+                if name == "FETCH_HEAD" {
+                    fetch_head_merges(repo)
+                } else {
+                    repo.revparse_single(name)
+                        .and_then(|o| o.peel_to_commit())
+                        .map(|c| vec![c.id()])
+                        .unwrap_or_default()
+                }
+            })
+            .collect(),
+        Some("pull") => fetch_head_merges(repo),
+        _ => Vec::new(),
+    };
+    let mut out: Vec<Oid> = Vec::new();
+    for oid in candidates {
+        let contained = match head {
+            Some(h) => h == oid || repo.graph_descendant_of(h, oid).unwrap_or(true),
+            None => false,
+        };
+        if !contained && !out.contains(&oid) {
+            out.push(oid);
+        }
+    }
+    Ok(out)
+}
+
+/// The commits `git fetch` marked for merging (FETCH_HEAD lines without `not-for-merge`).
+fn fetch_head_merges(repo: &Repository) -> Vec<Oid> {
+    let text = std::fs::read_to_string(repo.path().join("FETCH_HEAD")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| {
+            let mut fields = l.split('\t');
+            let oid = Oid::from_str(fields.next()?.trim()).ok()?;
+            fields.next()?.is_empty().then_some(oid)
+        })
+        .filter(|oid| repo.find_commit(*oid).is_ok())
         .collect()
 }
 
@@ -83,7 +146,8 @@ fn index_of(repo: &Repository) -> Result<Index> {
 pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<FileChange>> {
     let index = index_of(repo)?;
     let head = head_tree(repo)?;
-    let parents = merge_parent_trees(repo)?;
+    let head_id = repo.head().ok().and_then(|h| h.target());
+    let parents = merge_parent_trees(repo, head_id)?;
     let mut opts = DiffOptions::new();
     // We decide what is binary ourselves (see `diff`), and never apply filters.
     opts.include_typechange(true)

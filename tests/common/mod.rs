@@ -18,9 +18,19 @@ pub fn keyguard_bin() -> PathBuf {
 
 /// A fresh, random-looking credential from a template (see `rules::template`).
 pub fn key(template: &str) -> String {
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
+    // A per-process counter keeps two keys made in the same clock tick distinct.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
         ^ (std::process::id() as u64) << 32;
-    expand(template, &mut Rng::new(seed ^ template.len() as u64)).expect("valid template")
+    expand(
+        template,
+        &mut Rng::new(seed ^ template.len() as u64 ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+    )
+    .expect("valid template")
 }
 
 pub fn openai_project_key() -> String {
@@ -41,7 +51,11 @@ pub fn anthropic_key() -> String {
 
 /// Asserts that neither the secret nor any 24-character run of it appears in `output`.
 pub fn assert_no_secret(output: &Output, secret: &str) {
-    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_text_has_no_secret(&all, secret);
 }
 
@@ -53,7 +67,10 @@ pub fn assert_text_has_no_secret(text: &str, secret: &str) {
     }
     for w in chars.windows(24) {
         let run: String = w.iter().collect();
-        assert!(!text.contains(&run), "output contains 24 characters of the secret in a row: {run}");
+        assert!(
+            !text.contains(&run),
+            "output contains 24 characters of the secret in a row: {run}"
+        );
     }
 }
 
@@ -96,7 +113,10 @@ impl Repo {
     }
 
     fn env(&self, cmd: &mut Command) {
-        let bin_dir = keyguard_bin().parent().map(Path::to_path_buf).unwrap_or_default();
+        let bin_dir = keyguard_bin()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let path = std::env::var_os("PATH").unwrap_or_default();
         let mut paths = vec![bin_dir];
         paths.extend(std::env::split_paths(&path));
@@ -122,8 +142,17 @@ impl Repo {
     }
 
     pub fn git_in(&self, cwd: &str, args: &[&str]) -> Output {
-        let out = self.command_in("git", cwd).args(args).output().expect("run git");
-        assert!(out.status.success(), "git {args:?} failed:\n{}{}", stdout(&out), stderr(&out));
+        let out = self
+            .command_in("git", cwd)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
         out
     }
 
@@ -134,11 +163,58 @@ impl Repo {
 
     /// Runs git and returns its output whatever the status.
     pub fn git_try(&self, args: &[&str]) -> Output {
-        self.command_in("git", ".").args(args).output().expect("run git")
+        self.git_try_in(".", args)
+    }
+
+    /// Runs git in `cwd` (relative to the repo, or absolute) whatever the status.
+    pub fn git_try_in(&self, cwd: &str, args: &[&str]) -> Output {
+        self.command_in("git", cwd)
+            .args(args)
+            .output()
+            .expect("run git")
+    }
+
+    /// Runs git with `input` on stdin (`git apply --cached`, `git add -p`) and asserts success.
+    pub fn git_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .command_in("git", ".")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn git");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("wait for git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        out
+    }
+
+    /// The commit HEAD points to, or `None` on an unborn branch.
+    pub fn head(&self) -> Option<String> {
+        let out = self.git_try(&["rev-parse", "-q", "--verify", "HEAD^{commit}"]);
+        out.status
+            .success()
+            .then(|| stdout(&out).trim().to_string())
     }
 
     pub fn keyguard_in(&self, cwd: &str, args: &[&str]) -> Output {
-        self.command_in(keyguard_bin(), cwd).args(args).output().expect("run keyguard")
+        self.command_in(keyguard_bin(), cwd)
+            .args(args)
+            .output()
+            .expect("run keyguard")
     }
 
     pub fn keyguard(&self, args: &[&str]) -> Output {
@@ -160,12 +236,25 @@ impl Repo {
     }
 }
 
+/// The exit status of a finished process (-1 if killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
 /// Parses `--format json` output.
 pub fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{}\n{}", stdout(o), stderr(o)))
 }
 
 /// The rule ids of the findings in a JSON report.
 pub fn finding_rules(o: &Output) -> Vec<String> {
-    json(o)["findings"].as_array().map(|a| a.iter().filter_map(|f| f["rule_id"].as_str().map(String::from)).collect()).unwrap_or_default()
+    json(o)["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["rule_id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
