@@ -227,18 +227,28 @@ fn pre_push(common: &Common, remote: Option<&str>, url: Option<&str>) -> Result<
 /// remote has, empty or all zeros for a new branch) and `PRE_COMMIT_TO_REF` (what is
 /// pushed), as one pre-push input line.
 fn framework_push_line(repo: &Repository) -> Result<Option<push::PushLine>> {
-    let Some(to) = std::env::var("PRE_COMMIT_TO_REF").ok().filter(|v| !v.is_empty()) else {
+    let Some(to) = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
         return Ok(None);
     };
     let resolve = |rev: &str| -> Result<git2::Oid> {
         Ok(repo
             .revparse_single(rev)
-            .with_context(|| format!("PRE_COMMIT_*_REF names {rev:?}, which is not in this repository"))?
+            .with_context(|| {
+                format!("PRE_COMMIT_*_REF names {rev:?}, which is not in this repository")
+            })?
             .id())
     };
     let local = resolve(&to)?;
-    let remote = match std::env::var("PRE_COMMIT_FROM_REF").ok().filter(|v| !v.is_empty()) {
-        Some(from) if from.bytes().any(|b| b != b'0') => resolve(&from).unwrap_or(git2::Oid::zero()),
+    let remote = match std::env::var("PRE_COMMIT_FROM_REF")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(from) if from.bytes().any(|b| b != b'0') => {
+            resolve(&from).unwrap_or(git2::Oid::zero())
+        }
         _ => git2::Oid::zero(),
     };
     let branch = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();

@@ -1,17 +1,28 @@
 //! `.keyguard.toml`: finding it, reading it (with `extends`), and checking every value,
 //! so that a mistake is reported with its file, line, column and field instead of
 //! silently weakening the scan.
+//!
+//! How `extends` merges (base first, then each file that extends it):
+//! - `disable`, `[[rules]]` and every `[allowlist]` list are unions;
+//! - `[severity]`, `[scan]` and `baseline` values of the extending file win;
+//! - a rule id may be defined once across the whole chain: a second definition is an
+//!   error, not an override, so a team cannot silently replace an organisation's rule
+//!   (to change one, `disable` it and add yours under another id, or soften it with
+//!   `[severity]`);
+//! - a relative `extends` path is relative to the file that contains it.
 
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use globset::GlobSet;
+use globset::{GlobSet, GlobSetBuilder};
 
+use crate::matcher::Matcher;
 use crate::rules::schema::{AllowlistSpec, ConfigDoc, Severity};
 use crate::rules::{
-    self, build_globs, build_secret_allowlist, compile_rule, ConfigError, Origin, Rule,
-    SecretAllowlist, SourceText,
+    self, build_secret_allowlist, check, compile_rule, parse_globs, template, ConfigError, Origin,
+    Rule, SecretAllowlist, SourceText,
 };
 use crate::source::Limits;
 
@@ -35,10 +46,17 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// Built-in rule ids turned off.
     pub disabled: Vec<String>,
+    /// `[severity]` entries in force, after merging.
+    pub severity_overrides: BTreeMap<String, Severity>,
+    /// `[allowlist] paths` as written, across all files.
+    pub allow_path_patterns: Vec<String>,
+    /// Each config file's name and text, kept to locate problems found after loading
+    /// (a custom rule's examples).
+    sources: Vec<(String, String)>,
 }
 
 /// Which config file applies: `--config`, else `KEYGUARD_CONFIG`, else the repository's
-/// `.keyguard.toml` if there is one.
+/// `.keyguard.toml` if there is one. The flag says whether the file must exist.
 pub fn locate(explicit: Option<&Path>, repo_root: Option<&Path>) -> Option<(PathBuf, bool)> {
     if let Some(p) = explicit {
         return Some((p.to_path_buf(), true));
@@ -67,26 +85,28 @@ impl Loaded {
     }
 }
 
-fn read(
-    path: &Path,
-    from: Option<(&Loaded, std::ops::Range<usize>)>,
-) -> Result<Loaded, ConfigError> {
+/// Reads and parses one file. `from` is the file and span of the `extends` that named
+/// it, so that a missing base is reported at that line.
+fn read(path: &Path, from: Option<(&Loaded, Range<usize>)>) -> Result<Loaded, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read(path).map_err(|e| match &from {
-        Some((parent, span)) => {
-            parent
-                .src()
-                .error(span.clone(), "extends", format!("cannot read {name}: {e}"))
-        }
+    let not_readable = |what: String| match &from {
+        Some((parent, span)) => parent.src().error(span.clone(), "extends", what),
         None => ConfigError {
             file: name.clone(),
             line: 0,
             column: 0,
-            field: "file".into(),
-            message: format!("cannot read config: {e}"),
+            field: "config".into(),
+            message: what,
         },
-    })?;
-    let text = String::from_utf8(text).map_err(|e| {
+    };
+    if path.is_dir() {
+        return Err(not_readable(format!(
+            "{name} is a directory, not a config file"
+        )));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| not_readable(format!("cannot read {name}: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
         let (line, column) = rules::line_col(
             &String::from_utf8_lossy(e.as_bytes()),
             e.utf8_error().valid_up_to(),
@@ -115,9 +135,17 @@ fn read(
 fn read_chain(path: &Path) -> Result<Vec<Loaded>, ConfigError> {
     let mut chain = vec![read(path, None)?];
     let mut seen: Vec<PathBuf> = vec![canonical(path)];
-    loop {
-        let last = chain.last().expect("chain is never empty");
+    while let Some(last) = chain.last() {
         let Some(ext) = &last.doc.extends else { break };
+        if ext.get_ref().trim().is_empty() {
+            return Err(last.src().error(
+                ext.span(),
+                "extends",
+                "`extends` is empty: name a config file",
+            ));
+        }
+        // Relative to the file that says `extends`, not to the current directory: the
+        // same config must mean the same thing from a hook, a subdirectory or CI.
         let base = last
             .path
             .parent()
@@ -125,13 +153,15 @@ fn read_chain(path: &Path) -> Result<Vec<Loaded>, ConfigError> {
             .join(ext.get_ref());
         let canon = canonical(&base);
         if seen.contains(&canon) {
+            let chain_text: Vec<String> = chain
+                .iter()
+                .map(|l| l.name.clone())
+                .chain([base.display().to_string()])
+                .collect();
             return Err(last.src().error(
                 ext.span(),
                 "extends",
-                format!(
-                    "`extends` cycle: {} is already part of this chain",
-                    base.display()
-                ),
+                format!("`extends` cycle: {}", chain_text.join(" -> ")),
             ));
         }
         seen.push(canon);
@@ -163,6 +193,23 @@ pub fn load(explicit: Option<&Path>, repo_root: Option<&Path>) -> Result<Setting
     build(builtin, &chain, repo_root)
 }
 
+/// `file:line:column` of a span, for messages that point at a second place.
+fn site(file: &Loaded, span: Range<usize>) -> String {
+    let (line, col) = rules::line_col(&file.text, span.start);
+    format!("{}:{line}:{col}", file.name)
+}
+
+/// The shape of a fingerprint as reports print it: `rule-id:hex`.
+fn looks_like_fingerprint(fp: &str) -> bool {
+    fp.rsplit_once(':').is_some_and(|(id, hash)| {
+        !id.is_empty()
+            && hash.len() >= 8
+            && hash
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
 fn build(
     builtin: &'static [Arc<Rule>],
     chain: &[Loaded],
@@ -174,7 +221,8 @@ fn build(
     let mut severity: BTreeMap<String, Severity> = BTreeMap::new();
     let mut limits = Limits::default();
     let mut baseline = None;
-    let mut allow_path_globs = Vec::new();
+    let mut path_globs = GlobSetBuilder::new();
+    let mut allow_path_patterns = Vec::new();
     let mut allow_secrets = SecretAllowlist::default();
     let mut allow_fingerprints = HashSet::new();
     let mut warnings = Vec::new();
@@ -184,20 +232,41 @@ fn build(
         let src = file.src();
         for spec in &file.doc.rules {
             let rule = compile_rule(&src, spec, Origin::Custom(file.name.clone()))?;
-            let (line, col) = rules::line_col(&file.text, spec.id.span().start);
-            let here = format!("{}:{line}:{col}", file.name);
+            let here = site(file, spec.id.span());
             if builtin_ids.contains(rule.id.as_str()) {
-                return Err(src.error(spec.id.span(), "rules.id", format!("duplicate rule id {:?}: a built-in rule has this id (pick another id, or `disable` the built-in)", rule.id)));
-            }
-            if let Some((_, other)) = custom.iter().find(|(r, _)| r.id == rule.id) {
                 return Err(src.error(
                     spec.id.span(),
-                    "rules.id",
-                    format!("duplicate rule id {:?} (first defined at {other})", rule.id),
+                    format!("rules[{}].id", rule.id),
+                    format!(
+                        "duplicate rule id {:?}: a built-in rule has this id; give yours \
+                         another id (to replace the built-in, also `disable` it)",
+                        rule.id
+                    ),
+                ));
+            }
+            if let Some((_, other)) = custom.iter().find(|(r, _)| r.id == rule.id) {
+                let across = if other.starts_with(&format!("{}:", file.name)) {
+                    ""
+                } else {
+                    "; ids must be unique across `extends` files (to replace a base rule, \
+                     `disable` it and give yours another id)"
+                };
+                return Err(src.error(
+                    spec.id.span(),
+                    format!("rules[{}].id", rule.id),
+                    format!(
+                        "duplicate rule id {:?}, first defined at {other}{across}",
+                        rule.id
+                    ),
                 ));
             }
             if rule.keywords.is_empty() && !rule.file_rule {
-                warnings.push(format!("{here}: rule {:?} has no `keywords`: its regex runs on every added line, which is slow", rule.id));
+                warnings.push(format!(
+                    "{here}: rules[{}].keywords: rule {:?} has no `keywords`, so its regex \
+                     runs on every added line, which is slow; add a literal every match \
+                     contains (e.g. its prefix)",
+                    rule.id, rule.id
+                ));
             }
             custom.push((rule, here));
         }
@@ -207,40 +276,46 @@ fn build(
         .map(|r| r.id.as_str())
         .chain(custom.iter().map(|(r, _)| r.id.as_str()))
         .collect();
-    let check_id = |src: &SourceText,
-                    span: std::ops::Range<usize>,
-                    field: &str,
-                    id: &str|
-     -> Result<(), ConfigError> {
-        if known.contains(&id) {
-            return Ok(());
-        }
-        let hint = known
-            .iter()
-            .map(|k| (strsim::jaro_winkler(id, k), *k))
-            .filter(|(s, _)| *s > 0.8)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, k)| format!("; did you mean {k:?}?"))
-            .unwrap_or_default();
-        Err(src.error(
-            span,
-            field,
-            format!("unknown rule id {id:?}{hint} (`keyguard rules` lists them)"),
-        ))
-    };
+    let check_id =
+        |src: &SourceText, span: Range<usize>, field: &str, id: &str| -> Result<(), ConfigError> {
+            if known.contains(&id) {
+                return Ok(());
+            }
+            let hint = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(id, k), *k))
+                .filter(|(s, _)| *s > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, k)| format!("; did you mean {k:?}?"))
+                .unwrap_or_default();
+            Err(src.error(
+                span,
+                field,
+                format!("unknown rule id {id:?}{hint} (`keyguard rules` lists them)"),
+            ))
+        };
 
     for file in chain {
         let src = file.src();
         let doc = &file.doc;
         for d in &doc.disable {
             check_id(&src, d.span(), "disable", d.get_ref())?;
-            disabled.push(d.get_ref().clone());
+            if !disabled.contains(d.get_ref()) {
+                disabled.push(d.get_ref().clone());
+            }
         }
         for (id, sev) in &doc.severity {
             check_id(&src, sev.span(), &format!("severity.{id}"), id)?;
             severity.insert(id.clone(), *sev.get_ref());
         }
         if let Some(size) = &doc.scan.max_file_size {
+            if size.get_ref().0 == 0 {
+                return Err(src.error(
+                    size.span(),
+                    "scan.max_file_size",
+                    "a size of 0 would skip every file; use e.g. \"10MiB\"",
+                ));
+            }
             limits.max_file_size = size.get_ref().0;
         }
         if let Some(b) = &doc.baseline {
@@ -251,30 +326,65 @@ fn build(
             fingerprints,
             ..
         } = &doc.allowlist;
-        if let Some(g) = build_globs(&src, "allowlist.paths", paths)? {
-            allow_path_globs.push(g);
+        // Each file's globs are parsed against that file's text, so a bad glob in a base
+        // file is reported in the base file; then they all go into one set.
+        for p in paths {
+            let globs = parse_globs(&src, "allowlist.paths", std::slice::from_ref(p))?;
+            let mut one = GlobSetBuilder::new();
+            for g in &globs {
+                one.add(g.clone());
+                path_globs.add(g.clone());
+            }
+            if one.build().is_ok_and(|set| {
+                ["README", "src/main.rs", "a/b/c.txt"]
+                    .iter()
+                    .all(|f| set.is_match(f))
+            }) {
+                warnings.push(format!(
+                    "{}: allowlist.paths: {:?} matches every file, so nothing will be scanned",
+                    site(file, p.span()),
+                    p.get_ref()
+                ));
+            }
+            allow_path_patterns.push(p.get_ref().clone());
         }
-        let part = build_secret_allowlist(&src, "allowlist.regexes", &doc.allowlist)?;
+        let part = build_secret_allowlist(&src, "allowlist", &doc.allowlist)?;
         allow_secrets.stopwords.extend(part.stopwords);
         allow_secrets.regexes.extend(part.regexes);
-        allow_fingerprints.extend(fingerprints.iter().cloned());
+        for fp in fingerprints {
+            if !looks_like_fingerprint(fp.get_ref()) {
+                return Err(src.error(
+                    fp.span(),
+                    "allowlist.fingerprints",
+                    format!(
+                        "{:?} is not a fingerprint: copy the `fingerprint` of a finding from \
+                         the report (`rule-id:hex`, e.g. from `--format json`)",
+                        fp.get_ref()
+                    ),
+                ));
+            }
+            allow_fingerprints.insert(fp.get_ref().clone());
+        }
     }
-    // One GlobSet for all files' path allowlists.
-    let allow_paths = if allow_path_globs.is_empty() {
+    let allow_paths = if allow_path_patterns.is_empty() {
         None
     } else {
-        let mut all_specs = Vec::new();
-        for file in chain {
-            all_specs.extend(file.doc.allowlist.paths.iter().cloned());
-        }
-        build_globs(
-            &SourceText {
-                name: "allowlist",
-                text: "",
+        // Every glob already parsed; building the set can only fail on resource limits,
+        // which are reported at the first path entry of the last file that has one.
+        let located = chain
+            .iter()
+            .rev()
+            .find_map(|f| f.doc.allowlist.paths.first().map(|p| (f, p.span())));
+        Some(path_globs.build().map_err(|e| match located {
+            Some((f, span)) => f.src().error(span, "allowlist.paths", e.to_string()),
+            None => ConfigError {
+                file: "config".into(),
+                line: 0,
+                column: 0,
+                field: "allowlist.paths".into(),
+                message: e.to_string(),
             },
-            "allowlist.paths",
-            &all_specs,
-        )?
+        })?)
     };
 
     let mut rules: Vec<Arc<Rule>> = Vec::new();
@@ -289,13 +399,11 @@ fn build(
             _ => Arc::clone(r),
         });
     }
-    for (r, _) in custom {
+    for (mut r, _) in custom {
         if disabled.contains(&r.id) {
             continue;
         }
-        let sev = severity.get(&r.id).copied();
-        let mut r = r;
-        if let Some(s) = sev {
+        if let Some(&s) = severity.get(&r.id) {
             r.severity = s;
         }
         rules.push(Arc::new(r));
@@ -313,7 +421,207 @@ fn build(
         files: chain.iter().map(|l| l.path.clone()).collect(),
         warnings,
         disabled,
+        severity_overrides: severity,
+        allow_path_patterns,
+        sources: chain
+            .iter()
+            .map(|l| (l.name.clone(), l.text.clone()))
+            .collect(),
     })
+}
+
+/// Checks every custom rule against its own `examples` (each must be reported by that
+/// rule) and `near_misses` (none may be); returns one located error per failure.
+pub fn check_custom_rules(
+    settings: &Settings,
+    matcher: &Matcher,
+) -> anyhow::Result<Vec<ConfigError>> {
+    // Fixed seed: the same config gives the same verdict on every run.
+    let mut rng = template::Rng::new(0x6b67);
+    let mut errors = Vec::new();
+    for rule in &settings.rules {
+        let Origin::Custom(file) = &rule.origin else {
+            continue;
+        };
+        let path = check::example_path(&rule.path_globs);
+        for (key, list, must_match) in [
+            ("examples", &rule.examples, true),
+            ("near_misses", &rule.near_misses, false),
+        ] {
+            for (i, ex) in list.iter().enumerate() {
+                let problem = match template::expand(ex, &mut rng) {
+                    Err(e) => Some(format!("invalid template in {ex:?}: {e}")),
+                    Ok(text) => {
+                        let hit = check::rule_matches_at(matcher, rule, &path, &text)?;
+                        match (must_match, hit) {
+                            (true, false) => Some(format!(
+                                "rule {}: example {ex:?} is not reported by this rule",
+                                rule.id
+                            )),
+                            (false, true) => Some(format!(
+                                "rule {}: near-miss {ex:?} is reported by this rule",
+                                rule.id
+                            )),
+                            _ => None,
+                        }
+                    }
+                };
+                if let Some(message) = problem {
+                    errors.push(locate_rule_entry(settings, file, &rule.id, key, i, message));
+                }
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// An error at entry `index` of `rules[id].key` in config file `file`.
+fn locate_rule_entry(
+    settings: &Settings,
+    file: &str,
+    id: &str,
+    key: &str,
+    index: usize,
+    message: String,
+) -> ConfigError {
+    let field = format!("rules[{id}].{key}");
+    let Some((name, text)) = settings.sources.iter().find(|(n, _)| n == file) else {
+        return ConfigError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            field,
+            message,
+        };
+    };
+    let span = rule_entry_span(text, id, key, index).unwrap_or(0..0);
+    SourceText { name, text }.error(span, field, message)
+}
+
+/// Span of `rules[id].key[index]` (or of `key`, or of the rule) in a config text.
+fn rule_entry_span(text: &str, id: &str, key: &str, index: usize) -> Option<Range<usize>> {
+    use toml::de::{DeTable, DeValue};
+    let (tree, _) = DeTable::parse_recoverable(text);
+    let get = |t: &DeTable<'_>, k: &str| -> Option<(Range<usize>, Range<usize>)> {
+        t.iter()
+            .find(|(key, _)| key.get_ref() == k)
+            .map(|(key, v)| (key.span(), v.span()))
+    };
+    let rules = tree
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref() == "rules")
+        .map(|(_, v)| v)?;
+    let DeValue::Array(items) = rules.get_ref() else {
+        return None;
+    };
+    for item in items.iter() {
+        let DeValue::Table(t) = item.get_ref() else {
+            continue;
+        };
+        let Some((_, id_span)) = get(t, "id") else {
+            continue;
+        };
+        let is_it = t
+            .iter()
+            .find(|(k, _)| k.get_ref() == "id")
+            .and_then(|(_, v)| v.get_ref().as_str())
+            == Some(id);
+        if !is_it {
+            continue;
+        }
+        let entry = t
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .and_then(|(_, v)| match v.get_ref() {
+                DeValue::Array(a) => a.get(index).map(|e| e.span()),
+                _ => None,
+            });
+        return entry
+            .or_else(|| get(t, key).map(|(k, _)| k))
+            .or(Some(id_span));
+    }
+    None
+}
+
+/// What `keyguard config check` prints: the files read and the effective rule set.
+pub fn describe(settings: &Settings) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    if settings.files.is_empty() {
+        line("keyguard: no config file (built-in defaults)".into());
+    }
+    for (i, f) in settings.files.iter().enumerate() {
+        // Outermost (the base) first; say which file extends which.
+        let how = if i == 0 { "read" } else { "  extended by" };
+        line(format!("keyguard: {how} {}", f.display()));
+    }
+    let custom: Vec<&Arc<Rule>> = settings
+        .rules
+        .iter()
+        .filter(|r| matches!(r.origin, Origin::Custom(_)))
+        .collect();
+    line(format!(
+        "keyguard: {} rules in force ({} built-in, {} custom; {} built-in disabled: {})",
+        settings.rules.len(),
+        settings.rules.len() - custom.len(),
+        custom.len(),
+        settings.disabled.len(),
+        if settings.disabled.is_empty() {
+            "none".to_string()
+        } else {
+            settings.disabled.join(", ")
+        }
+    ));
+    let sev = |s: Severity| match s {
+        Severity::Block => "block",
+        Severity::Warn => "warn",
+    };
+    for r in &custom {
+        let Origin::Custom(file) = &r.origin else {
+            continue;
+        };
+        line(format!(
+            "  custom rule {} ({}), from {file}{}",
+            r.id,
+            sev(r.severity),
+            if r.keywords.is_empty() && !r.file_rule {
+                "; no keywords (slow)"
+            } else {
+                ""
+            }
+        ));
+    }
+    for (id, s) in &settings.severity_overrides {
+        if !settings.disabled.contains(id) {
+            line(format!("  severity: {id} = {}", sev(*s)));
+        }
+    }
+    let warn = settings
+        .rules
+        .iter()
+        .filter(|r| r.severity == Severity::Warn)
+        .count();
+    line(format!(
+        "keyguard: {} blocking, {warn} warn-only",
+        settings.rules.len() - warn
+    ));
+    line(format!(
+        "keyguard: allowlist: {} path glob(s), {} regex(es), {} stopword(s), {} fingerprint(s)",
+        settings.allow_path_patterns.len(),
+        settings.allow_secrets.regexes.len(),
+        settings.allow_secrets.stopwords.len(),
+        settings.allow_fingerprints.len()
+    ));
+    line(format!(
+        "keyguard: max_file_size = {} bytes; baseline = {}",
+        settings.limits.max_file_size,
+        settings.baseline.display()
+    ));
+    out
 }
 
 #[cfg(test)]
@@ -326,6 +634,17 @@ mod tests {
         p
     }
 
+    fn load_err(text: &str) -> ConfigError {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "c.toml", text);
+        match load(Some(&p), None) {
+            Ok(_) => panic!("config should be rejected:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    const RULE: &str = "[[rules]]\nid = \"acme\"\ndescription = \"d\"\nkeywords = [\"acme_\"]\nregex = '''acme_[a-z0-9]{32}'''\n";
+
     #[test]
     fn empty_config_is_valid() {
         let d = tempfile::tempdir().unwrap();
@@ -336,28 +655,236 @@ mod tests {
 
     #[test]
     fn errors_are_located() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "c.toml", "[allowlist]\nstopword = [\"x\"]\n");
-        let e = load(Some(&p), None).err().unwrap();
-        assert_eq!((e.line, e.field.as_str()), (2, "stopword"));
+        let e = load_err("[allowlist]\nstopword = [\"x\"]\n");
+        assert_eq!(
+            (e.line, e.column, e.field.as_str()),
+            (2, 1, "allowlist.stopword")
+        );
         assert!(e.message.contains("did you mean `stopwords`"), "{e}");
     }
 
     #[test]
+    fn wrong_types_name_the_field() {
+        let e = load_err("disable = \"github-pat\"\n");
+        assert_eq!((e.line, e.column, e.field.as_str()), (1, 11, "disable"));
+        assert!(e.message.contains("expected an array"), "{e}");
+        let e = load_err(&format!("{RULE}keywords2 = 1\n"));
+        assert_eq!(e.field, "rules[acme].keywords2");
+        let e = load_err("[[rules]]\nid = \"x\"\ndescription = \"d\"\nkeywords = \"a\"\n");
+        assert_eq!((e.line, e.field.as_str()), (4, "rules[x].keywords"));
+        let e = load_err("[[rules]]\nid = \"x\"\nkeywords = [\"a\"]\n");
+        assert_eq!((e.line, e.field.as_str()), (1, "rules[x].description"));
+        let e = load_err("[scan]\nmax_file_size = \"ten\"\n");
+        assert_eq!(
+            (e.line, e.column, e.field.as_str()),
+            (2, 17, "scan.max_file_size")
+        );
+        assert!(e.message.contains("invalid size"), "{e}");
+        let e = load_err("[scan]\nmax_file_size = true\n");
+        assert!(e.message.contains("10MiB"), "{e}");
+        let e = load_err("[severity]\ngithub-pat = \"soft\"\n");
+        assert_eq!(
+            (e.line, e.column, e.field.as_str()),
+            (2, 14, "severity.github-pat")
+        );
+        assert!(e.message.contains("\"block\" or \"warn\""), "{e}");
+        let e = load_err("[severity]\ngithub-pat = 1\n");
+        assert!(e.message.contains("\"block\" or \"warn\""), "{e}");
+        let e = load_err(&format!(
+            "{RULE}[rules.remediation]\nrevoke = \"https://x.invalid\"\n"
+        ));
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (7, "rules[acme].remediation.revoke")
+        );
+        assert!(e.message.contains("did you mean `revoke_url`"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let e = load_err("\n[scan]\nmax_file_size = \"10MiB\n");
+        assert_eq!((e.line, e.field.as_str()), (3, "scan.max_file_size"));
+        assert!(e.message.starts_with("invalid TOML"), "{e}");
+        let e = load_err("disable = []\ndisable = []\n");
+        assert_eq!((e.line, e.field.as_str()), (2, "disable"));
+    }
+
+    #[test]
     fn bad_regex_names_rule() {
-        let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "c.toml", "[[rules]]\nid = \"acme\"\ndescription = \"d\"\nkeywords=[\"a\"]\nregex = '''acme_[a-z'''\n");
-        let e = load(Some(&p), None).err().unwrap();
+        let e = load_err("[[rules]]\nid = \"acme\"\ndescription = \"d\"\nkeywords=[\"a\"]\nregex = '''acme_[a-z'''\n");
         assert_eq!(e.line, 5);
         assert!(e.field.contains("acme"), "{e}");
     }
 
     #[test]
-    fn extends_cycle_detected() {
+    fn huge_and_empty_matching_regexes_are_rejected() {
+        let e = load_err("[[rules]]\nid = \"big\"\ndescription = \"d\"\nkeywords=[\"a\"]\nregex = '''\\w{1000}{1000}'''\n");
+        assert_eq!((e.line, e.field.as_str()), (5, "rules[big].regex"));
+        assert!(e.message.contains("too large"), "{e}");
+        let e = load_err("[[rules]]\nid = \"empty\"\ndescription = \"d\"\nkeywords=[\"a\"]\nregex = '''(acme_[0-9]{8})?'''\n");
+        assert!(e.message.contains("empty string"), "{e}");
+    }
+
+    #[test]
+    fn allowlist_entries_that_allow_everything_are_rejected() {
+        let e = load_err("[allowlist]\nregexes = ['''.*''']\n");
+        assert_eq!((e.line, e.field.as_str()), (2, "allowlist.regexes"));
+        let e = load_err("[allowlist]\nstopwords = [\"ok\", \"\"]\n");
+        assert_eq!(
+            (e.line, e.column, e.field.as_str()),
+            (2, 20, "allowlist.stopwords")
+        );
+        let e = load_err("[allowlist]\nfingerprints = [\"ghp_…abcd\"]\n");
+        assert_eq!(e.field, "allowlist.fingerprints");
+        let e = load_err("[scan]\nmax_file_size = 0\n");
+        assert_eq!(e.field, "scan.max_file_size");
+    }
+
+    #[test]
+    fn duplicate_and_unknown_ids() {
+        let e = load_err(&format!("{RULE}{RULE}"));
+        assert_eq!((e.line, e.field.as_str()), (7, "rules[acme].id"));
+        assert!(e.message.contains("c.toml:2:6"), "{e}");
+        let e = load_err("disable = [\"github-pta\"]\n");
+        assert!(e.message.contains("did you mean \"github-pat\""), "{e}");
+        let e = load_err("[severity]\nnope = \"warn\"\n");
+        assert_eq!(e.field, "severity.nope");
+    }
+
+    #[test]
+    fn keywordless_rule_is_a_warning() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "c.toml",
+            "[[rules]]\nid = \"k\"\ndescription = \"d\"\nregex = '''zz_[0-9]{8}'''\n",
+        );
+        let s = load(Some(&p), None).unwrap();
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("c.toml:2:6"), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn allowlisting_every_path_is_a_warning() {
+        let d = tempfile::tempdir().unwrap();
+        for (glob, warns) in [
+            ("**", true),
+            ("*", true),
+            ("tests/**", false),
+            ("*.snap", false),
+        ] {
+            let p = write(
+                d.path(),
+                "c.toml",
+                &format!("[allowlist]\npaths = [{glob:?}]\n"),
+            );
+            let s = load(Some(&p), None).unwrap();
+            assert_eq!(
+                s.warnings.len(),
+                usize::from(warns),
+                "{glob}: {:?}",
+                s.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn extends_merges_relative_to_the_extending_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("org")).unwrap();
+        write(
+            d.path(),
+            "org/base.toml",
+            &format!("disable = [\"github-pat\"]\n[scan]\nmax_file_size = 100\n{RULE}"),
+        );
+        let p = write(
+            d.path(),
+            "team.toml",
+            "extends = \"org/base.toml\"\n[scan]\nmax_file_size = \"1KiB\"\n[severity]\nacme = \"warn\"\n[allowlist]\npaths = [\"fixtures/**\"]\n",
+        );
+        let s = load(Some(&p), None).unwrap();
+        assert_eq!(s.files.len(), 2);
+        assert!(s.files[0].ends_with("org/base.toml"));
+        assert!(!s.rules.iter().any(|r| r.id == "github-pat"));
+        let acme = s.rules.iter().find(|r| r.id == "acme").unwrap();
+        assert_eq!(acme.severity, Severity::Warn);
+        assert_eq!(s.limits.max_file_size, 1024);
+        assert!(s.allow_paths.unwrap().is_match("fixtures/a/b.txt"));
+    }
+
+    #[test]
+    fn errors_in_a_base_file_name_that_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("org")).unwrap();
+        write(
+            d.path(),
+            "org/base.toml",
+            "# org\n[allowlist]\npaths = [\"ok/**\", \"a/{b\"]\n",
+        );
+        let p = write(
+            d.path(),
+            "team.toml",
+            "extends = \"org/base.toml\"\n[allowlist]\npaths = [\"x/**\"]\n",
+        );
+        let e = load(Some(&p), None).err().unwrap();
+        assert!(e.file.ends_with("org/base.toml"), "{e}");
+        assert_eq!(
+            (e.line, e.column, e.field.as_str()),
+            (3, 19, "allowlist.paths")
+        );
+    }
+
+    #[test]
+    fn duplicate_rule_across_extends_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), "base.toml", RULE);
+        let p = write(
+            d.path(),
+            "team.toml",
+            &format!("extends = \"base.toml\"\n{RULE}"),
+        );
+        let e = load(Some(&p), None).err().unwrap();
+        assert!(e.file.ends_with("team.toml"), "{e}");
+        assert!(e.message.contains("base.toml:2:6"), "{e}");
+    }
+
+    #[test]
+    fn extends_cycle_and_missing_base() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), "a.toml", "extends = \"b.toml\"\n");
-        write(d.path(), "b.toml", "extends = \"a.toml\"\n");
+        write(d.path(), "b.toml", "\nextends = \"a.toml\"\n");
         let e = load(Some(&d.path().join("a.toml")), None).err().unwrap();
         assert!(e.message.contains("cycle"), "{e}");
+        assert_eq!((e.line, e.field.as_str()), (2, "extends"));
+        let p = write(d.path(), "c.toml", "\n\nextends = \"nope.toml\"\n");
+        let e = load(Some(&p), None).err().unwrap();
+        assert_eq!((e.line, e.column, e.field.as_str()), (3, 11, "extends"));
+        assert!(e.file.ends_with("c.toml"), "{e}");
+    }
+
+    #[test]
+    fn failing_examples_are_located() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "c.toml",
+            &format!("{RULE}examples = [\"acme_{{{{alnum:32}}}}\", \"acme_short\"]\nnear_misses = [\"acme_{{{{alnum:31}}}}\"]\n"),
+        );
+        let s = load(Some(&p), None).unwrap();
+        let m = Matcher::new(s.rules.clone(), rules::builtin_allowlist().unwrap()).unwrap();
+        let errs = check_custom_rules(&s, &m).unwrap();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].line, errs[0].column, errs[0].field.as_str()),
+            (6, 34, "rules[acme].examples")
+        );
+    }
+
+    #[test]
+    fn fingerprint_shape() {
+        assert!(looks_like_fingerprint("github-pat:0123456789abcdef"));
+        assert!(!looks_like_fingerprint("ghp_abc"));
+        assert!(!looks_like_fingerprint(":0123456789abcdef"));
+        assert!(!looks_like_fingerprint("x:0123456789ABCDEF"));
     }
 }

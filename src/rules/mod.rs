@@ -34,6 +34,10 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Line 0 means "no position" (the file itself could not be read).
+        if self.line == 0 {
+            return write!(f, "{}: {}: {}", self.file, self.field, self.message);
+        }
         write!(
             f,
             "{}:{}:{}: {}: {}",
@@ -127,6 +131,7 @@ pub struct Rule {
     regex: OnceLock<Result<Regex, String>>,
     pub validators: Vec<Validator>,
     pub entropy: Option<f64>,
+    pub min_randomness: Option<f64>,
     pub paths: Option<GlobSet>,
     /// The `paths` globs as written (for examples and listings).
     pub path_globs: Vec<String>,
@@ -156,15 +161,31 @@ impl Rule {
         self.regex_src.as_deref()
     }
 
+    /// A rule that guesses from the look of a value (`random`, `password` validators or a
+    /// `min_randomness`) rather than knowing a format: on overlapping findings, a rule that
+    /// knows the format wins.
+    pub fn is_heuristic(&self) -> bool {
+        self.min_randomness.is_some()
+            || self
+                .validators
+                .iter()
+                .any(|v| matches!(v, Validator::Random | Validator::Password))
+    }
+
     pub fn applies_to(&self, path: &str) -> bool {
-        self.paths.as_ref().is_none_or(|g| g.is_match(path))
+        // `map_or`, not `is_none_or`: the MSRV is 1.80.
+        self.paths.as_ref().map_or(true, |g| g.is_match(path))
     }
 }
 
+/// Bound on a compiled regex (and its lazy DFA cache): a user's `\w{1000}{1000}` must
+/// become a config error, not minutes of compiling and gigabytes of memory.
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
+
 fn compile_regex(src: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(src)
-        .size_limit(32 << 20)
-        .dfa_size_limit(32 << 20)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
 }
@@ -179,6 +200,22 @@ pub fn build_globs(
         return Ok(None);
     }
     let mut b = GlobSetBuilder::new();
+    for g in parse_globs(src, field, globs)? {
+        b.add(g);
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| src.error(globs[0].span(), field, e.to_string()))
+}
+
+/// Parses `paths` entries into globs (each error located at its entry), without building
+/// a set, so that globs from several files can go into one set.
+pub fn parse_globs(
+    src: &SourceText,
+    field: &str,
+    globs: &[toml::Spanned<String>],
+) -> Result<Vec<Glob>, ConfigError> {
+    let mut out = Vec::with_capacity(globs.len());
     for g in globs {
         let glob = Glob::new(g.get_ref()).map_err(|e| {
             src.error(
@@ -187,41 +224,56 @@ pub fn build_globs(
                 format!("invalid glob {:?}: {e}", g.get_ref()),
             )
         })?;
-        b.add(glob);
+        out.push(glob);
         // `dir/**` should also match `dir` itself being reported as a path prefix; and a bare
         // file name like `.env` should match at any depth, as in .gitignore.
         if !g.get_ref().contains('/') {
             if let Ok(anywhere) = Glob::new(&format!("**/{}", g.get_ref())) {
-                b.add(anywhere);
+                out.push(anywhere);
             }
         }
     }
-    b.build()
-        .map(Some)
-        .map_err(|e| src.error(globs[0].span(), field, e.to_string()))
+    Ok(out)
 }
 
-/// Compiles a rule-local or global allowlist's secret matchers.
+/// Compiles a rule-local or global allowlist's secret matchers. `table` names the
+/// allowlist in errors (`allowlist`, `rules[acme].allowlist`).
 pub fn build_secret_allowlist(
     src: &SourceText,
-    field: &str,
+    table: &str,
     spec: &AllowlistSpec,
 ) -> Result<SecretAllowlist, ConfigError> {
+    let field = format!("{table}.regexes");
     let mut regexes = Vec::with_capacity(spec.regexes.len());
     for r in &spec.regexes {
-        regexes.push(
-            compile_regex(r.get_ref())
-                .map_err(|e| src.error(r.span(), field, format!("invalid regex: {e}")))?,
-        );
+        let re = compile_regex(r.get_ref())
+            .map_err(|e| src.error(r.span(), &field, format!("invalid regex: {e}")))?;
+        // An allowlist entry that allows everything is a scan switched off by accident.
+        if re.is_match("") {
+            return Err(src.error(
+                r.span(),
+                &field,
+                format!(
+                    "regex {:?} matches the empty string, so it would allow every secret; \
+                     say what it must contain (e.g. `EXAMPLE`, `^test_`)",
+                    r.get_ref()
+                ),
+            ));
+        }
+        regexes.push(re);
     }
-    Ok(SecretAllowlist {
-        stopwords: spec
-            .stopwords
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect(),
-        regexes,
-    })
+    let mut stopwords = Vec::with_capacity(spec.stopwords.len());
+    for w in &spec.stopwords {
+        if w.get_ref().trim().is_empty() {
+            return Err(src.error(
+                w.span(),
+                format!("{table}.stopwords"),
+                "an empty stopword would allow every secret",
+            ));
+        }
+        stopwords.push(w.get_ref().to_ascii_lowercase());
+    }
+    Ok(SecretAllowlist { stopwords, regexes })
 }
 
 /// Turns one spec into a rule. Custom rules get their regex compiled now, so a bad one is
@@ -250,6 +302,15 @@ pub fn compile_rule(
             field("regex"),
             "a rule needs a `regex` (or `file_rule = true` with `paths`)",
         ));
+    }
+    if let Some(m) = spec.min_randomness {
+        if !(0.0..=1.0).contains(&m) {
+            return Err(src.error(
+                spec.id.span(),
+                field("min_randomness"),
+                format!("min_randomness {m} is out of range: use a score from 0 to 1, e.g. 0.6"),
+            ));
+        }
     }
     if spec.file_rule && spec.paths.is_empty() {
         return Err(src.error(
@@ -288,6 +349,7 @@ pub fn compile_rule(
             })
             .collect::<Result<_, _>>()?,
         entropy: spec.entropy,
+        min_randomness: spec.min_randomness,
         paths: build_globs(src, &field("paths"), &spec.paths)?,
         path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
         file_rule: spec.file_rule,
@@ -313,24 +375,188 @@ pub fn compile_rule(
         origin,
     };
     if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
-        if let Some(Err(e)) = rule.regex() {
-            return Err(src.error(r.span(), field("regex"), e));
+        match rule.regex() {
+            Some(Err(e)) if e.contains("exceeds size limit") => {
+                return Err(src.error(
+                    r.span(),
+                    field("regex"),
+                    format!(
+                        "rule {id}: regex is too large once compiled (limit {} MiB): use \
+                         smaller counted repetitions (e.g. `{{32}}`, not `{{1000}}`) or a \
+                         narrower class than Unicode `\\w`",
+                        REGEX_SIZE_LIMIT >> 20
+                    ),
+                ))
+            }
+            Some(Err(e)) => return Err(src.error(r.span(), field("regex"), e)),
+            // A regex that matches the empty string has an optional secret: it is almost
+            // always a `*` or `?` where `+` or `{32}` was meant.
+            Some(Ok(re)) if re.is_match("") => {
+                return Err(src.error(
+                    r.span(),
+                    field("regex"),
+                    format!(
+                        "rule {id}: regex matches the empty string; make the secret part \
+                         mandatory (e.g. `+` or `{{32}}`, not `*` or `?`)"
+                    ),
+                ))
+            }
+            _ => {}
         }
     }
     Ok(rule)
 }
 
-/// Parses a TOML document into the shared schema, with a located error.
+/// Parses a TOML document into the shared schema, with a located error naming the field
+/// (`rules[acme].keywords`, `scan.max_file_size`), not just the TOML crate's message.
 pub fn parse_doc(src: &SourceText) -> Result<ConfigDoc, ConfigError> {
     toml::from_str::<ConfigDoc>(src.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        let message = e.message().to_string();
-        let field = unknown_field_name(&message).unwrap_or_else(|| "toml".to_string());
-        let mut err = src.error(span, field, message.clone());
-        if let Some(hint) = did_you_mean(&message) {
-            err.message = format!("{message}; did you mean `{hint}`?");
+        let raw = e.message().trim().to_string();
+        let (tree, syntax_errors) = toml::de::DeTable::parse_recoverable(src.text);
+        let at = field_in(tree.get_ref(), span.start);
+        let field = match missing_field_name(&raw) {
+            // serde points a missing field at its table: name the field inside it.
+            Some(missing) => match at {
+                Some(table) => format!("{table}.{missing}"),
+                None => missing,
+            },
+            None => at
+                .or_else(|| field_on_line(src.text, span.start))
+                .unwrap_or_else(|| "toml".to_string()),
+        };
+        let mut message = if syntax_errors.is_empty() {
+            friendly_type_names(&raw)
+        } else {
+            format!("invalid TOML: {raw}")
+        };
+        if let Some(hint) = did_you_mean(&raw) {
+            message = format!("{message}; did you mean `{hint}`?");
         }
-        err
+        src.error(span, field, message)
+    })
+}
+
+/// serde speaks of sequences, maps and f64; a config author writes arrays, tables and
+/// numbers.
+fn friendly_type_names(message: &str) -> String {
+    message
+        .replace("expected a sequence", "expected an array, e.g. [\"...\"]")
+        .replace("expected a map", "expected a table")
+        .replace("expected f64", "expected a number")
+        .replace("expected u64", "expected a whole number")
+        .replace("expected a boolean", "expected true or false")
+}
+
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// The field at byte `offset` of a parsed TOML document, as a path: `scan.max_file_size`,
+/// `rules[acme].keywords` (an array-of-tables entry is named by its `id`, else `#n`),
+/// `severity.generic-secret`. The most specific key or value around the offset wins.
+fn field_in(table: &toml::de::DeTable, offset: usize) -> Option<String> {
+    // (strictly inside, span length, path): strictly inside beats touching the end
+    // (errors at the end of an unclosed array), then the shortest span wins.
+    let mut best: Option<(bool, usize, String)> = None;
+    visit_table(table, "", offset, &mut best);
+    best.map(|(_, _, p)| p)
+}
+
+type Best = Option<(bool, usize, String)>;
+
+fn consider(span: Range<usize>, offset: usize, path: &str, best: &mut Best) {
+    let strict = span.start <= offset && offset < span.end;
+    let touching = offset == span.end;
+    if !(strict || touching) || path.is_empty() {
+        return;
+    }
+    let better = match best {
+        None => true,
+        // On a tie the later (deeper) one wins: an array-of-tables entry shares its
+        // header span with the array.
+        Some((s, len, _)) => {
+            (strict, std::cmp::Reverse(span.len())) >= (*s, std::cmp::Reverse(*len))
+        }
+    };
+    if better {
+        *best = Some((strict, span.len(), path.to_string()));
+    }
+}
+
+fn visit_table(table: &toml::de::DeTable, prefix: &str, offset: usize, best: &mut Best) {
+    for (key, value) in table.iter() {
+        let path = if prefix.is_empty() {
+            key.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", key.get_ref())
+        };
+        consider(key.span(), offset, &path, best);
+        visit_value(value, &path, offset, best);
+    }
+}
+
+fn visit_value(
+    value: &toml::Spanned<toml::de::DeValue>,
+    path: &str,
+    offset: usize,
+    best: &mut Best,
+) {
+    consider(value.span(), offset, path, best);
+    match value.get_ref() {
+        toml::de::DeValue::Table(t) => visit_table(t, path, offset, best),
+        toml::de::DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                match item.get_ref() {
+                    toml::de::DeValue::Table(t) => {
+                        let id = t
+                            .iter()
+                            .find(|(k, _)| k.get_ref() == "id")
+                            .and_then(|(_, v)| v.get_ref().as_str().map(str::to_string))
+                            .unwrap_or_else(|| format!("#{}", i + 1));
+                        let item_path = format!("{path}[{id}]");
+                        consider(item.span(), offset, &item_path, best);
+                        visit_table(t, &item_path, offset, best);
+                    }
+                    // Entries of a plain array are named by the array; the column says which.
+                    _ => visit_value(item, path, offset, best),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// For text too broken to parse: `key` of `key = …` on the offset's line, under the
+/// nearest `[table]` header above it.
+fn field_on_line(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let header = before[..line_start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.starts_with('[')
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    });
+    let trimmed = line.trim();
+    if trimmed.starts_with('[') {
+        return Some(
+            trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string(),
+        );
+    }
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"'))?;
+    if key.is_empty() {
+        return header;
+    }
+    Some(match header {
+        Some(h) => format!("{h}.{key}"),
+        None => key.to_string(),
     })
 }
 

@@ -46,18 +46,27 @@ pub struct ByteSize(pub u64);
 
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Str(String),
+        // A visitor rather than an untagged enum, so a wrong value gets a message that says
+        // what is expected instead of "data did not match any variant".
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a size such as \"10MiB\" or a number of bytes")
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<ByteSize, E> {
+                Ok(ByteSize(n))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<ByteSize, E> {
+                u64::try_from(n)
+                    .map(ByteSize)
+                    .map_err(|_| E::custom(format!("invalid size {n}: a size cannot be negative")))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ByteSize, E> {
+                parse_byte_size(s).map(ByteSize).map_err(E::custom)
+            }
         }
-        match Raw::deserialize(d)? {
-            Raw::Int(n) => Ok(ByteSize(n)),
-            Raw::Str(s) => parse_byte_size(&s)
-                .map(ByteSize)
-                .map_err(serde::de::Error::custom),
-        }
+        d.deserialize_any(V)
     }
 }
 
@@ -85,12 +94,35 @@ pub fn parse_byte_size(s: &str) -> Result<u64, String> {
 }
 
 /// Whether a finding blocks the commit or is only printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     #[default]
     Block,
     Warn,
+}
+
+impl<'de> Deserialize<'de> for Severity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // By hand: the derived enum lets TOML answer a number with "wanted string or table".
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Severity;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"block\" or \"warn\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Severity, E> {
+                match s {
+                    "block" => Ok(Severity::Block),
+                    "warn" => Ok(Severity::Warn),
+                    other => Err(E::custom(format!(
+                        "unknown severity {other:?}, expected \"block\" or \"warn\""
+                    ))),
+                }
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// One `[[rules]]` entry.
@@ -105,12 +137,18 @@ pub struct RuleSpec {
     #[serde(default)]
     pub keywords: Vec<String>,
     /// The pattern. The secret is the named group `secret`, else group 1, else the match.
+    /// When the regex names a `secret` group, a match in which it did not take part is not
+    /// reported: that is how an alternative listed first excludes documentation values.
     pub regex: Option<Spanned<String>>,
     /// Named checks run on the secret after the regex matched (checksums, structure).
     #[serde(default)]
     pub validators: Vec<Spanned<String>>,
     /// Minimum Shannon entropy (bits per character) of the secret.
     pub entropy: Option<f64>,
+    /// Minimum randomness score (0 to 1, see `randomness::score`) of the secret: how likely
+    /// a generator produced it. With the `random` validator it replaces that validator's
+    /// default threshold (0.5).
+    pub min_randomness: Option<f64>,
     /// Only files whose repo-relative path matches one of these globs.
     #[serde(default)]
     pub paths: Vec<Spanned<String>>,
@@ -130,11 +168,35 @@ pub struct RuleSpec {
 }
 
 /// Remediation: either a single sentence or structured advice.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum RemediationSpec {
     Text(String),
     Detailed(RemediationDetail),
+}
+
+impl<'de> Deserialize<'de> for RemediationSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // By hand, not `untagged`: a typo inside the table must surface as "unknown field
+        // `revoke`, expected `revoke_url`…", not as "did not match any variant".
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RemediationSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sentence or a table with revoke_url, env_var, steps")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<RemediationSpec, E> {
+                Ok(RemediationSpec::Text(s.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<RemediationSpec, A::Error> {
+                RemediationDetail::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RemediationSpec::Detailed)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -160,7 +222,8 @@ pub struct AllowlistSpec {
     pub regexes: Vec<Spanned<String>>,
     /// Case-insensitive substrings of the secret.
     #[serde(default)]
-    pub stopwords: Vec<String>,
+    pub stopwords: Vec<Spanned<String>>,
+    /// Fingerprints (`rule-id:hash`) of findings accepted as they are.
     #[serde(default)]
-    pub fingerprints: Vec<String>,
+    pub fingerprints: Vec<Spanned<String>>,
 }
