@@ -796,7 +796,9 @@ fn find_pre_commit_framework() -> Option<PathBuf> {
 fn pre_commit_framework() -> Option<PathBuf> {
     let found = find_pre_commit_framework();
     if found.is_none() && std::env::var_os("KEYGUARD_REQUIRE_PRE_COMMIT").is_some() {
-        panic!("the pre-commit framework is required (KEYGUARD_REQUIRE_PRE_COMMIT) but not on PATH");
+        panic!(
+            "the pre-commit framework is required (KEYGUARD_REQUIRE_PRE_COMMIT) but not on PATH"
+        );
     }
     found
 }

@@ -132,7 +132,8 @@ pub struct Rule {
     pub validators: Vec<Validator>,
     pub entropy: Option<f64>,
     pub min_randomness: Option<f64>,
-    pub paths: Option<GlobSet>,
+    /// Compiled from `path_globs` on first use (eagerly for custom rules, to validate them).
+    paths: OnceLock<Option<GlobSet>>,
     /// The `paths` globs as written (for examples and listings).
     pub path_globs: Vec<String>,
     pub file_rule: bool,
@@ -174,7 +175,10 @@ impl Rule {
 
     pub fn applies_to(&self, path: &str) -> bool {
         // `map_or`, not `is_none_or`: the MSRV is 1.80.
-        self.paths.as_ref().map_or(true, |g| g.is_match(path))
+        self.paths
+            .get_or_init(|| glob_set(&self.path_globs))
+            .as_ref()
+            .map_or(true, |g| g.is_match(path))
     }
 }
 
@@ -206,6 +210,25 @@ pub fn build_globs(
     b.build()
         .map(Some)
         .map_err(|e| src.error(globs[0].span(), field, e.to_string()))
+}
+
+/// Compiles a built-in rule's globs on first use. They are checked by the test suite; if
+/// one were broken anyway, the rule applies everywhere rather than nowhere.
+fn glob_set(globs: &[String]) -> Option<GlobSet> {
+    let spanned: Vec<toml::Spanned<String>> = globs
+        .iter()
+        .map(|g| toml::Spanned::new(0..0, g.clone()))
+        .collect();
+    build_globs(
+        &SourceText {
+            name: "built-in",
+            text: "",
+        },
+        "paths",
+        &spanned,
+    )
+    .ok()
+    .flatten()
 }
 
 /// Parses `paths` entries into globs (each error located at its entry), without building
@@ -350,7 +373,12 @@ pub fn compile_rule(
             .collect::<Result<_, _>>()?,
         entropy: spec.entropy,
         min_randomness: spec.min_randomness,
-        paths: build_globs(src, &field("paths"), &spec.paths)?,
+        // Built-in globs are checked by the test suite and compiled when first needed;
+        // a user's are compiled now so that a bad one is a located error.
+        paths: match origin {
+            Origin::Builtin => OnceLock::new(),
+            Origin::Custom(_) => OnceLock::from(build_globs(src, &field("paths"), &spec.paths)?),
+        },
         path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
         file_rule: spec.file_rule,
         severity: spec.severity.unwrap_or_default(),
@@ -579,20 +607,18 @@ fn did_you_mean(message: &str) -> Option<String> {
         .map(|(_, c)| c.to_string())
 }
 
-/// The built-in catalogue, parsed once per process.
+/// The built-in catalogue, compiled once per process from the specs `build.rs` parsed.
 pub fn builtin() -> Result<&'static [Arc<Rule>], ConfigError> {
     static RULES: OnceLock<Result<Vec<Arc<Rule>>, ConfigError>> = OnceLock::new();
     RULES
         .get_or_init(|| {
-            let mut rules = Vec::new();
-            for (name, text) in BUILTIN_RULE_FILES {
-                let src = SourceText { name, text };
-                let doc = parse_doc(&src)?;
-                for spec in &doc.rules {
-                    rules.push(Arc::new(compile_rule(&src, spec, Origin::Builtin)?));
-                }
-            }
-            Ok(rules)
+            generated::builtin_specs()
+                .iter()
+                .map(|(name, spec)| {
+                    let src = SourceText { name, text: "" };
+                    compile_rule(&src, spec, Origin::Builtin).map(Arc::new)
+                })
+                .collect()
         })
         .as_ref()
         .map(Vec::as_slice)
@@ -605,18 +631,22 @@ pub fn builtin_allowlist() -> Result<&'static SecretAllowlist, ConfigError> {
     static ALLOW: OnceLock<Result<SecretAllowlist, ConfigError>> = OnceLock::new();
     ALLOW
         .get_or_init(|| {
-            let mut all = SecretAllowlist::default();
-            for (name, text) in BUILTIN_RULE_FILES {
-                let src = SourceText { name, text };
-                let doc = parse_doc(&src)?;
-                let part = build_secret_allowlist(&src, "allowlist", &doc.allowlist)?;
-                all.stopwords.extend(part.stopwords);
-                all.regexes.extend(part.regexes);
-            }
-            Ok(all)
+            let src = SourceText {
+                name: "rules/allowlist.toml",
+                text: "",
+            };
+            build_secret_allowlist(&src, "allowlist", &generated::builtin_allow_spec())
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// Code written by `build.rs`: the built-in rule specs, parsed at build time.
+mod generated {
+    use super::schema::{AllowlistSpec, RemediationDetail, RemediationSpec, RuleSpec, Severity};
+    use toml::Spanned;
+
+    include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));
 }
 
 #[cfg(test)]
@@ -633,6 +663,23 @@ mod tests {
     fn did_you_mean_picks_closest() {
         let m = "unknown field `stopword`, expected one of `paths`, `regexes`, `stopwords`, `fingerprints`";
         assert_eq!(did_you_mean(m).as_deref(), Some("stopwords"));
+    }
+
+    #[test]
+    fn build_time_specs_equal_the_runtime_parse() {
+        // build.rs parses rules/*.toml ahead of time; users' files go through parse_doc.
+        // Both must read the built-in files identically: one format, one meaning.
+        let generated = generated::builtin_specs();
+        let mut at = 0;
+        for (name, text) in BUILTIN_RULE_FILES {
+            let doc = parse_doc(&SourceText { name, text }).unwrap_or_else(|e| panic!("{e}"));
+            for spec in doc.rules {
+                let (gen_name, gen_spec) = &generated[at];
+                assert_eq!((gen_name, gen_spec), (name, &spec), "rule #{at} differs");
+                at += 1;
+            }
+        }
+        assert_eq!(at, generated.len());
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl<'de> Deserialize<'de> for Severity {
 }
 
 /// One `[[rules]]` entry.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub id: Spanned<String>,
@@ -168,7 +168,7 @@ pub struct RuleSpec {
 }
 
 /// Remediation: either a single sentence or structured advice.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RemediationSpec {
     Text(String),
     Detailed(RemediationDetail),
@@ -199,7 +199,7 @@ impl<'de> Deserialize<'de> for RemediationSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemediationDetail {
     /// The provider's page where the key is revoked or rotated.
@@ -212,7 +212,7 @@ pub struct RemediationDetail {
 }
 
 /// `[allowlist]`: what is never reported.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowlistSpec {
     #[serde(default)]
