@@ -503,20 +503,20 @@ fn runs_from_a_subdirectory_with_repo_relative_paths() {
     r.write("README.md", "x\n");
     r.commit_all("init");
     let k = openai_project_key();
-    r.write("services/api/.env", format!("OPENAI_API_KEY={k}\n"));
+    r.write("services/api/app.cfg", format!("OPENAI_API_KEY={k}\n"));
     r.git(&["add", "-A"]);
-    let want = vec![hit("services/api/.env", 1, 16, OPENAI)];
+    let want = vec![hit("services/api/app.cfg", 1, 16, OPENAI)];
     for cwd in ["services", "services/api"] {
         let v = scan_in(&r, cwd, &["--staged"], &[&k], 1);
         assert_eq!(hits(&v), want, "from {cwd}");
     }
     // The pre-commit framework's file names are relative to the current directory.
-    let v = scan_in(&r, "services/api", &["pre-commit", ".env"], &[&k], 1);
+    let v = scan_in(&r, "services/api", &["pre-commit", "app.cfg"], &[&k], 1);
     assert_eq!(hits(&v), want);
     let v = scan_in(
         &r,
         "services",
-        &["pre-commit", "api/.env", "../README.md"],
+        &["pre-commit", "api/app.cfg", "../README.md"],
         &[&k],
         1,
     );
@@ -525,7 +525,7 @@ fn runs_from_a_subdirectory_with_repo_relative_paths() {
     install(&r);
     let out = assert_blocked(&r, "services/api", &["commit", "-m", "x"], &[&k]);
     assert!(
-        all_output(&out).contains("services/api/.env:1:16"),
+        all_output(&out).contains("services/api/app.cfg:1:16"),
         "{}",
         all_output(&out)
     );
@@ -1157,6 +1157,66 @@ fn keyguard_never_writes_the_index() {
         );
     }
     assert!(before == index_state(&r), "the index file was rewritten");
+}
+
+/// Every file under .git/objects, with its size: keyguard builds the index's tree in an
+/// in-memory object store, and must never leave an object on disk.
+fn object_files(r: &Repo) -> Vec<(std::path::PathBuf, u64)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, u64)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push((e.path(), meta.len()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&r.path().join(".git/objects"), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn keyguard_never_writes_objects() {
+    let r = Repo::new();
+    for d in 0..5 {
+        r.write(&format!("dir{d}/sub/file.txt"), format!("line {d}\n"));
+    }
+    r.commit_all("init");
+    let k = openai_project_key();
+    r.write("dir3/sub/file.txt", format!("line 3\nKEY={k}\n"));
+    r.write("dir9/new.txt", "new\n");
+    r.git(&["add", "-A"]);
+    let before = object_files(&r);
+    let out = kg(&r, &["--staged"], &[&k]);
+    assert_eq!(code(&out), 1, "{}", all_output(&out));
+    assert_eq!(before, object_files(&r), "keyguard wrote to .git/objects");
+    // A plain `git commit` leaves the cache-tree valid; the scan must agree with it too.
+    r.git(&["commit", "-q", "--no-verify", "-m", "with key"]);
+    r.write(
+        "dir1/sub/file.txt",
+        format!("line 1\nKEY2={}\n", github_pat()),
+    );
+    r.git(&["add", "-A"]);
+    let before = object_files(&r);
+    let out = kg(&r, &["--staged", "--format", "json"], &[]);
+    assert_eq!(code(&out), 1, "{}", all_output(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        vec!["dir1/sub/file.txt"],
+        "only the newly staged key"
+    );
+    assert_eq!(before, object_files(&r), "keyguard wrote to .git/objects");
 }
 
 #[test]

@@ -142,6 +142,25 @@ fn index_of(repo: &Repository) -> Result<Index> {
     repo.index().context("reading the index")
 }
 
+/// The tree the index would commit, built in memory.
+///
+/// Comparing HEAD with the index entry by entry means reading every tree of HEAD (git
+/// avoids that with the index's cache-tree, which libgit2's index diff does not use).
+/// Writing the index as a tree does use the cache-tree, and subtrees whose ids match
+/// HEAD's are then skipped by the tree-to-tree diff without being read. The tree objects
+/// are written to an in-memory object store layered over the repository's, never to disk.
+/// Returns `None` (use the plain index diff) when that is not possible, e.g. with conflicts.
+fn index_tree_in_memory<'r>(repo: &'r Repository, index: &mut Index) -> Option<Tree<'r>> {
+    if index.has_conflicts() {
+        return None;
+    }
+    let odb = repo.odb().ok()?;
+    // Highest priority: every write goes to memory. If it cannot be added, don't write.
+    odb.add_new_mempack_backend(1000).ok()?;
+    let oid = index.write_tree().ok()?;
+    repo.find_tree(oid).ok()
+}
+
 /// The changes between HEAD (or the empty tree) and the index being committed.
 pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<FileChange>> {
     let index = index_of(repo)?;
@@ -153,9 +172,12 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     opts.include_typechange(true)
         .skip_binary_check(true)
         .ignore_submodules(false);
-    let mut diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-        .context("comparing HEAD with the index")?;
+    let mut index = index;
+    let mut diff = match index_tree_in_memory(repo, &mut index) {
+        Some(tree) => repo.diff_tree_to_tree(head.as_ref(), Some(&tree), Some(&mut opts)),
+        None => repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts)),
+    }
+    .context("comparing HEAD with the index")?;
     // Fixed rename settings: the user's diff.renames must not change what is scanned.
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(2000);
