@@ -125,6 +125,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            // Columns count characters (code points); SARIF readers assume UTF-16 code
+            // units unless told, which shifts every column after an emoji.
+            "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root." } } },
             "results": results,
             "properties": { "scan": report.kind, "stats": report.stats },

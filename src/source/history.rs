@@ -18,7 +18,10 @@ pub enum Range {
 /// introduced it, before any later copy of the same change).
 pub fn commits_in(repo: &Repository, range: &Range) -> Result<Vec<Oid>> {
     let mut walk = repo.revwalk().context("starting a revision walk")?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+    // Parents before children, and otherwise oldest first (`git log --date-order
+    // --reverse`): a change copied to another branch (cherry-pick) is then attributed to
+    // the commit that made it first, whatever the order of the refs.
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
         .context("sorting the walk")?;
     match range {
         Range::All => {

@@ -6,8 +6,10 @@
 //! What is sent is everything reachable from the local shas that the remote does not
 //! already have: we exclude the remote shas named in the input (when we have them
 //! locally; after a force push the old tip may be gone) and every remote-tracking ref of
-//! that remote (or of any remote with the same URL, for a push by URL). Remote-tracking
-//! refs can be stale; that only makes us scan a little more, never less.
+//! that remote and of any remote with the same URL (a push by URL names no remote; URLs
+//! are compared after normalising their spelling). Remote-tracking refs can be stale;
+//! that only makes us scan a little more, never less. With no matching remote at all, a
+//! new branch is scanned down to its root: keyguard cannot know what the remote holds.
 
 use anyhow::{bail, Context, Result};
 use git2::{Oid, Repository, Sort};
@@ -34,10 +36,18 @@ pub fn parse_input(input: &str) -> Result<Vec<PushLine>> {
         let [local_ref, local, remote_ref, remote] = parts[..] else {
             bail!("pre-push input line {}: expected `<local ref> <local sha> <remote ref> <remote sha>`, got {line:?}", no + 1);
         };
+        // A full id only: libgit2 would take `abc` as the prefix `abc000…`, turning a
+        // truncated line into a different commit instead of an error.
         let oid = |s: &str| {
-            Oid::from_str(s).with_context(|| {
-                format!("pre-push input line {}: {s:?} is not an object id", no + 1)
-            })
+            let full = matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit());
+            full.then(|| Oid::from_str(s).ok())
+                .flatten()
+                .with_context(|| {
+                    format!(
+                        "pre-push input line {}: {s:?} is not a full object id (40 hex digits)",
+                        no + 1
+                    )
+                })
         };
         lines.push(PushLine {
             local_ref: local_ref.to_string(),
@@ -49,27 +59,66 @@ pub fn parse_input(input: &str) -> Result<Vec<PushLine>> {
     Ok(lines)
 }
 
-/// Remote-tracking ref globs of the remote being pushed to: by name, or by URL.
-fn remote_globs(repo: &Repository, remote: Option<&str>, url: Option<&str>) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Some(r) = remote {
-        if repo.find_remote(r).is_ok() {
-            names.push(r.to_string());
+/// A remote URL in a form that compares equal for two spellings of the same place.
+///
+/// git hands the hook the URL exactly as typed (`../r.git/`, `file:///srv/r.git`), while
+/// the config may hold another spelling; an exact comparison would miss the remote and
+/// make a push by URL scan history the remote already has. Local paths are resolved
+/// (relative to the hook's working directory, the work tree root, as git does for
+/// configured remotes); other URLs lose a trailing `/` and `.git`.
+fn normalize_url(url: &str) -> String {
+    let url = url.trim();
+    let path = url.strip_prefix("file://").unwrap_or(url);
+    // `host:path` (scp-like ssh) has a colon before any slash; a local path has none.
+    let scp_like = path
+        .find(':')
+        .is_some_and(|colon| path.find('/').map_or(true, |slash| colon < slash));
+    if !path.contains("://") && !scp_like {
+        if let Ok(real) = std::fs::canonicalize(path) {
+            return real.to_string_lossy().into_owned();
         }
     }
-    if names.is_empty() {
-        // A push by URL: any configured remote with that URL has the same refs.
-        let target = url.or(remote);
-        if let (Some(target), Ok(all)) = (target, repo.remotes()) {
-            for name in all.iter().flatten() {
-                if repo
-                    .find_remote(name)
-                    .ok()
-                    .and_then(|r| r.url().map(|u| u == target))
-                    .unwrap_or(false)
-                {
-                    names.push(name.to_string());
-                }
+    let trimmed = url.trim_end_matches('/');
+    trimmed
+        .strip_suffix(".git")
+        .unwrap_or(trimmed)
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// Remote-tracking ref globs of the remote being pushed to: the named remote (if it is
+/// one) and every configured remote with the same URL (they track the same refs; a push
+/// by URL names no remote at all).
+fn remote_globs(repo: &Repository, remote: Option<&str>, url: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut targets: Vec<String> = Vec::new();
+    if let Some(r) = remote {
+        match repo.find_remote(r) {
+            Ok(found) => {
+                names.push(r.to_string());
+                targets.extend(found.url().map(normalize_url));
+                targets.extend(found.pushurl().map(normalize_url));
+            }
+            // Not a remote's name: for a push by URL git passes the URL here too.
+            Err(_) => targets.push(normalize_url(r)),
+        }
+    }
+    targets.extend(url.map(normalize_url));
+    targets.retain(|t| !t.is_empty());
+    if let (false, Ok(all)) = (targets.is_empty(), repo.remotes()) {
+        for name in all.iter().flatten() {
+            if names.iter().any(|n| n == name) {
+                continue;
+            }
+            let Ok(r) = repo.find_remote(name) else {
+                continue;
+            };
+            let same = [r.url(), r.pushurl()]
+                .into_iter()
+                .flatten()
+                .any(|u| targets.contains(&normalize_url(u)));
+            if same {
+                names.push(name.to_string());
             }
         }
     }
@@ -87,7 +136,10 @@ pub fn commits_to_push(
     url: Option<&str>,
 ) -> Result<Vec<Oid>> {
     let mut walk = repo.revwalk().context("starting a revision walk")?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+    // Parents before children, and otherwise oldest first (`git log --date-order
+    // --reverse`): a change copied to another branch (cherry-pick) is then attributed to
+    // the commit that made it first, whatever the order of the refs.
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
         .context("sorting the walk")?;
     let mut pushed_any = false;
     for l in lines {
@@ -148,9 +200,35 @@ mod tests {
     }
 
     #[test]
+    fn url_spellings_compare_equal() {
+        let d = tempfile::tempdir().unwrap();
+        let bare = d.path().join("r.git");
+        std::fs::create_dir(&bare).unwrap();
+        let plain = bare.to_str().unwrap();
+        let want = normalize_url(plain);
+        assert_eq!(normalize_url(&format!("{plain}/")), want);
+        assert_eq!(normalize_url(&format!("file://{plain}")), want);
+        assert_eq!(
+            normalize_url("https://example.com/o/r.git/"),
+            normalize_url("https://example.com/o/r")
+        );
+        assert_eq!(
+            normalize_url("git@example.com:o/r.git"),
+            normalize_url("git@example.com:o/r")
+        );
+        assert_ne!(
+            normalize_url("git@example.com:o/r"),
+            normalize_url("git@example.com:o/other")
+        );
+    }
+
+    #[test]
     fn rejects_garbage() {
         assert!(parse_input("refs/heads/main abc").is_err());
         assert!(parse_input("a b c d").is_err());
+        let z = "0".repeat(40);
+        assert!(parse_input(&format!("refs/heads/x abc123 refs/heads/x {z}")).is_err());
+        assert!(parse_input(&format!("refs/heads/x {z} refs/heads/x {}", "f".repeat(39))).is_err());
         assert!(parse_input("").unwrap().is_empty());
     }
 }
