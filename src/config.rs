@@ -349,8 +349,7 @@ fn build(
             allow_path_patterns.push(p.get_ref().clone());
         }
         let part = build_secret_allowlist(&src, "allowlist", &doc.allowlist)?;
-        allow_secrets.stopwords.extend(part.stopwords);
-        allow_secrets.regexes.extend(part.regexes);
+        allow_secrets.extend(part);
         for fp in fingerprints {
             if !looks_like_fingerprint(fp.get_ref()) {
                 return Err(src.error(
@@ -612,7 +611,7 @@ pub fn describe(settings: &Settings) -> String {
     line(format!(
         "keyguard: allowlist: {} path glob(s), {} regex(es), {} stopword(s), {} fingerprint(s)",
         settings.allow_path_patterns.len(),
-        settings.allow_secrets.regexes.len(),
+        settings.allow_secrets.regex_count(),
         settings.allow_secrets.stopwords.len(),
         settings.allow_fingerprints.len()
     ));

@@ -148,7 +148,7 @@ fn write_advice(
                 writeln!(out, "       git add {q}")?;
             }
         }
-        ScanKind::Push | ScanKind::History => {
+        ScanKind::Push => {
             writeln!(
                 out,
                 "  3. {} Deleting the line in a new commit does not help: the key stays in the commits that would be pushed.",
@@ -161,6 +161,15 @@ fn write_advice(
             writeln!(out, "       git rebase -i <remote>/<branch>    # edit the commit that added it (see `commit` above)")?;
             writeln!(out, "       git reset --soft <remote>/<branch> # or squash all unpushed commits and commit again")?;
         }
+        ScanKind::History => {
+            writeln!(
+                out,
+                "  3. {} If these commits were ever pushed, rotating the key (step 1) is what protects you: rewriting history does not un-leak it.",
+                "It is already in history.".bold()
+            )?;
+            writeln!(out, "       git rebase -i <commit>^            # only for commits not pushed yet: edit the one that added it")?;
+            writeln!(out, "       keyguard baseline                  # after rotating: accept the old, now dead key so it is not reported again")?;
+        }
     }
     writeln!(
         out,
@@ -169,6 +178,7 @@ fn write_advice(
     )?;
     let skip = match report.kind {
         ScanKind::Push => "git push --no-verify",
+        ScanKind::History => return Ok(()),
         _ => "git commit --no-verify",
     };
     writeln!(

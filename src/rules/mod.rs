@@ -90,14 +90,38 @@ pub struct Remediation {
 }
 
 /// Matched against a candidate secret: if any entry matches, it is not reported.
+///
+/// Users' regexes are compiled when the config is read (so a bad one is a located error);
+/// built-in ones are compiled the first time a candidate secret needs them, since most
+/// runs never get that far and a hook must not pay for them up front.
 #[derive(Debug, Default, Clone)]
 pub struct SecretAllowlist {
     /// Lower-cased substrings.
     pub stopwords: Vec<String>,
-    pub regexes: Vec<Regex>,
+    patterns: Vec<String>,
+    regexes: OnceLock<Vec<Regex>>,
 }
 
 impl SecretAllowlist {
+    /// An allowlist whose regexes are compiled on first use (built-in data, checked by tests;
+    /// a pattern that failed to compile would simply never match).
+    pub fn lazy(stopwords: Vec<String>, patterns: Vec<String>) -> Self {
+        SecretAllowlist {
+            stopwords,
+            patterns,
+            regexes: OnceLock::new(),
+        }
+    }
+
+    fn compiled(&self) -> &[Regex] {
+        self.regexes.get_or_init(|| {
+            self.patterns
+                .iter()
+                .filter_map(|p| compile_regex(p).ok())
+                .collect()
+        })
+    }
+
     pub fn allows(&self, secret: &str) -> bool {
         if !self.stopwords.is_empty() {
             let lower = secret.to_ascii_lowercase();
@@ -105,11 +129,25 @@ impl SecretAllowlist {
                 return true;
             }
         }
-        self.regexes.iter().any(|r| r.is_match(secret))
+        !self.patterns.is_empty() && self.compiled().iter().any(|r| r.is_match(secret))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stopwords.is_empty() && self.regexes.is_empty()
+        self.stopwords.is_empty() && self.patterns.is_empty()
+    }
+
+    /// How many regexes it holds.
+    pub fn regex_count(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Adds another allowlist's entries to this one.
+    pub fn extend(&mut self, other: SecretAllowlist) {
+        let mut regexes = self.compiled().to_vec();
+        regexes.extend(other.compiled().iter().cloned());
+        self.stopwords.extend(other.stopwords);
+        self.patterns.extend(other.patterns);
+        self.regexes = OnceLock::from(regexes);
     }
 }
 
@@ -285,6 +323,7 @@ pub fn build_secret_allowlist(
         }
         regexes.push(re);
     }
+    let patterns = spec.regexes.iter().map(|r| r.get_ref().clone()).collect();
     let mut stopwords = Vec::with_capacity(spec.stopwords.len());
     for w in &spec.stopwords {
         if w.get_ref().trim().is_empty() {
@@ -296,7 +335,22 @@ pub fn build_secret_allowlist(
         }
         stopwords.push(w.get_ref().to_ascii_lowercase());
     }
-    Ok(SecretAllowlist { stopwords, regexes })
+    Ok(SecretAllowlist {
+        stopwords,
+        patterns,
+        regexes: OnceLock::from(regexes),
+    })
+}
+
+/// A built-in allowlist: compiled on first use.
+fn lazy_secret_allowlist(spec: &AllowlistSpec) -> SecretAllowlist {
+    SecretAllowlist::lazy(
+        spec.stopwords
+            .iter()
+            .map(|w| w.get_ref().to_ascii_lowercase())
+            .collect(),
+        spec.regexes.iter().map(|r| r.get_ref().clone()).collect(),
+    )
 }
 
 /// Turns one spec into a rule. Custom rules get their regex compiled now, so a bad one is
@@ -394,9 +448,10 @@ pub fn compile_rule(
                 steps: d.steps.clone(),
             },
         },
-        allowlist: match &spec.allowlist {
-            Some(a) => build_secret_allowlist(src, &field("allowlist"), a)?,
-            None => SecretAllowlist::default(),
+        allowlist: match (&spec.allowlist, &origin) {
+            (Some(a), Origin::Builtin) => lazy_secret_allowlist(a),
+            (Some(a), Origin::Custom(_)) => build_secret_allowlist(src, &field("allowlist"), a)?,
+            (None, _) => SecretAllowlist::default(),
         },
         examples: spec.examples.clone(),
         near_misses: spec.near_misses.clone(),
@@ -630,13 +685,7 @@ pub fn builtin() -> Result<&'static [Arc<Rule>], ConfigError> {
 pub fn builtin_allowlist() -> Result<&'static SecretAllowlist, ConfigError> {
     static ALLOW: OnceLock<Result<SecretAllowlist, ConfigError>> = OnceLock::new();
     ALLOW
-        .get_or_init(|| {
-            let src = SourceText {
-                name: "rules/allowlist.toml",
-                text: "",
-            };
-            build_secret_allowlist(&src, "allowlist", &generated::builtin_allow_spec())
-        })
+        .get_or_init(|| Ok(lazy_secret_allowlist(&generated::builtin_allow_spec())))
         .as_ref()
         .map_err(Clone::clone)
 }
