@@ -1,8 +1,8 @@
 //! The matcher: from a unit's added text to candidate secrets.
 //!
 //! Three stages, cheapest first:
-//! 1. a keyword prefilter (one Aho-Corasick automaton over every rule's keywords, run
-//!    once over the whole added text of a file) picks the rules worth trying;
+//! 1. a keyword prefilter (every rule's keywords, searched for in the whole added text of
+//!    a file at once; see [`Prefilter`]) picks the rules worth trying;
 //! 2. those rules' regexes run (compiled on first use) and capture the secret;
 //! 3. validators reject what is not a credential: checksums and structure, a minimum
 //!    entropy, placeholders and documentation values, and allowlisted example values.
@@ -10,10 +10,13 @@
 //! Filters that depend on the user's decisions (allowlists, inline markers, baseline)
 //! come after, in `filter`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use anyhow::{anyhow, Result};
+use memchr::memmem;
 
 use crate::randomness;
 use crate::rules::{Rule, SecretAllowlist};
@@ -29,11 +32,76 @@ pub struct Candidate {
     pub secret: String,
 }
 
+/// Finds which keywords occur in a text, case-insensitively.
+///
+/// A typical commit adds a few kilobytes. Searching those for each keyword with SIMD
+/// substring search (`memmem`) takes a fraction of a millisecond, whereas building one
+/// Aho-Corasick automaton over hundreds of keywords takes longer than git's whole diff.
+/// So small scans use the finders, and once a run has searched more than
+/// [`FINDER_BUDGET`] bytes that way (a big commit, a history scan) the automaton is built,
+/// once, and used for everything after.
+struct Prefilter {
+    /// Lower-cased, distinct.
+    keywords: Vec<String>,
+    finders: Vec<memmem::Finder<'static>>,
+    automaton: OnceLock<Option<AhoCorasick>>,
+    searched: AtomicUsize,
+}
+
+/// Bytes searched keyword by keyword before building the automaton pays off.
+const FINDER_BUDGET: usize = 16 * 1024;
+
+impl Prefilter {
+    fn new(keywords: Vec<String>) -> Self {
+        let finders = keywords
+            .iter()
+            .map(|k| memmem::Finder::new(k.as_bytes()).into_owned())
+            .collect();
+        Prefilter {
+            keywords,
+            finders,
+            automaton: OnceLock::new(),
+            searched: AtomicUsize::new(0),
+        }
+    }
+
+    fn automaton(&self) -> Option<&AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&self.keywords)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Calls `found` with the index of every keyword that occurs in `text`.
+    fn each_hit(&self, text: &str, mut found: impl FnMut(usize)) {
+        let before = self.searched.fetch_add(text.len(), Ordering::Relaxed);
+        if before + text.len() > FINDER_BUDGET {
+            if let Some(ac) = self.automaton() {
+                for m in ac.find_overlapping_iter(text) {
+                    found(m.pattern().as_usize());
+                }
+                return;
+            }
+        }
+        let lower = text.to_ascii_lowercase();
+        for (i, f) in self.finders.iter().enumerate() {
+            if f.find(lower.as_bytes()).is_some() {
+                found(i);
+            }
+        }
+    }
+}
+
 /// All rules in force, with their prefilter.
 pub struct Matcher {
     rules: Vec<Arc<Rule>>,
-    prefilter: Option<AhoCorasick>,
-    /// Keyword pattern index -> rules that listed it.
+    prefilter: Prefilter,
+    /// Keyword index -> rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: always tried.
     always: Vec<usize>,
@@ -44,6 +112,7 @@ pub struct Matcher {
 impl Matcher {
     pub fn new(rules: Vec<Arc<Rule>>, global_allow: &'static SecretAllowlist) -> Result<Self> {
         let mut keywords: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
@@ -52,29 +121,17 @@ impl Matcher {
             }
             for kw in &rule.keywords {
                 let kw = kw.to_ascii_lowercase();
-                match keywords.iter().position(|k| *k == kw) {
-                    Some(p) => keyword_rules[p].push(i),
-                    None => {
-                        keywords.push(kw);
-                        keyword_rules.push(vec![i]);
-                    }
-                }
+                let at = *index.entry(kw.clone()).or_insert_with(|| {
+                    keywords.push(kw);
+                    keyword_rules.push(Vec::new());
+                    keywords.len() - 1
+                });
+                keyword_rules[at].push(i);
             }
         }
-        let prefilter = if keywords.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&keywords)
-                    .map_err(|e| anyhow!("building keyword prefilter: {e}"))?,
-            )
-        };
         Ok(Matcher {
             rules,
-            prefilter,
+            prefilter: Prefilter::new(keywords),
             keyword_rules,
             always,
             global_allow,
@@ -91,13 +148,11 @@ impl Matcher {
         for &i in &self.always {
             hit[i] = true;
         }
-        if let Some(ac) = &self.prefilter {
-            for m in ac.find_overlapping_iter(text) {
-                for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                    hit[r] = true;
-                }
+        self.prefilter.each_hit(text, |k| {
+            for &r in &self.keyword_rules[k] {
+                hit[r] = true;
             }
-        }
+        });
         hit.iter()
             .enumerate()
             .filter_map(|(i, &h)| h.then_some(i))
@@ -118,12 +173,17 @@ impl Matcher {
             }
             let Some(regex) = rule.regex() else { continue };
             let regex = regex.map_err(|e| anyhow!(e))?;
+            // A regex that names its `secret` reports only matches in which that group took
+            // part: an alternative without it is an exclusion (e.g. a password in a URL whose
+            // host is a documentation domain), matched first so that it wins.
+            let named = regex.capture_names().any(|n| n == Some("secret"));
             for caps in regex.captures_iter(&unit.text) {
-                let Some(m) = caps
-                    .name("secret")
-                    .or_else(|| caps.get(1))
-                    .or_else(|| caps.get(0))
-                else {
+                let m = if named {
+                    caps.name("secret")
+                } else {
+                    caps.get(1).or_else(|| caps.get(0))
+                };
+                let Some(m) = m else {
                     continue;
                 };
                 let secret = m.as_str();
@@ -141,13 +201,26 @@ impl Matcher {
     }
 
     /// A rule about the file itself (a staged `.env`): one finding at its first added line,
-    /// unless the rule also has a regex that must match the content.
+    /// unless the rule also has a regex that must match the content. A regex that names a
+    /// `secret` group must match with a value that passes the rule's checks (validators,
+    /// placeholders, allowlists), so that `_authToken=${NPM_TOKEN}` does not count.
     fn file_rule(&self, rule: &Arc<Rule>, unit: &ScanUnit, out: &mut Vec<Candidate>) -> Result<()> {
         let (start, end) = match rule.regex() {
-            Some(r) => match r.map_err(|e| anyhow!(e))?.find(&unit.text) {
-                Some(m) => (m.start(), m.end()),
-                None => return Ok(()),
-            },
+            Some(r) => {
+                let r = r.map_err(|e| anyhow!(e))?;
+                let hit = if r.capture_names().any(|n| n == Some("secret")) {
+                    r.captures_iter(&unit.text)
+                        .filter_map(|c| c.name("secret"))
+                        .find(|m| self.is_credential(rule, m.as_str()))
+                        .map(|m| (m.start(), m.end()))
+                } else {
+                    r.find(&unit.text).map(|m| (m.start(), m.end()))
+                };
+                match hit {
+                    Some(span) => span,
+                    None => return Ok(()),
+                }
+            }
             None => (0, 0),
         };
         out.push(Candidate {
@@ -164,11 +237,20 @@ impl Matcher {
         if secret.is_empty() {
             return false;
         }
-        if !rule.validators.iter().all(|v| v.check(secret)) {
+        if !rule
+            .validators
+            .iter()
+            .all(|v| v.check_with(secret, rule.min_randomness))
+        {
             return false;
         }
         if let Some(min) = rule.entropy {
             if randomness::shannon(secret) < min {
+                return false;
+            }
+        }
+        if let Some(min) = rule.min_randomness {
+            if randomness::score(secret) < min {
                 return false;
             }
         }
@@ -182,7 +264,9 @@ impl Matcher {
 }
 
 /// Where findings overlap (a specific rule and a looser one on the same text), keep the
-/// longest secret, and on a tie the rule listed first.
+/// one of a rule that knows the format over one of a heuristic rule (`generic-secret`
+/// guesses from randomness; `github-pat` knows), then the longest secret, and on a tie
+/// the rule listed first.
 fn dedupe(mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
@@ -191,10 +275,59 @@ fn dedupe(mut found: Vec<Candidate>) -> Vec<Candidate> {
             .iter_mut()
             .find(|k| c.start < k.end && k.start < c.end && !(c.rule.file_rule || k.rule.file_rule))
         {
-            Some(k) if (c.end - c.start) > (k.end - k.start) => *k = c,
+            Some(k) if replaces(&c, k) => *k = c,
             Some(_) => {}
             None => kept.push(c),
         }
     }
     kept
+}
+
+/// Whether `c` should replace the overlapping, already kept `k`.
+fn replaces(c: &Candidate, k: &Candidate) -> bool {
+    match (c.rule.is_heuristic(), k.rule.is_heuristic()) {
+        (false, true) => true,
+        (true, false) => false,
+        _ => (c.end - c.start) > (k.end - k.start),
+    }
+}
+
+#[cfg(test)]
+mod prefilter_tests {
+    use super::*;
+
+    fn hits(p: &Prefilter, text: &str) -> Vec<usize> {
+        let mut v = Vec::new();
+        p.each_hit(text, |k| v.push(k));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn finders_and_automaton_agree() {
+        let kws: Vec<String> = ["sk-proj-", "ghp_", "akia", "password", "t3blbkfj"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let texts = [
+            "x = SK-PROJ-abc and ghp_",
+            "nothing here",
+            "AKIA Password T3BlbkFJ",
+            "pass word",
+        ];
+        let small = Prefilter::new(kws.clone());
+        let by_finders: Vec<Vec<usize>> = texts.iter().map(|t| hits(&small, t)).collect();
+        let big = Prefilter::new(kws);
+        big.searched.store(FINDER_BUDGET, Ordering::Relaxed);
+        let by_automaton: Vec<Vec<usize>> = texts.iter().map(|t| hits(&big, t)).collect();
+        assert!(
+            big.automaton.get().is_some(),
+            "the automaton path was not taken"
+        );
+        assert_eq!(by_finders, by_automaton);
+        assert_eq!(by_finders[0], vec![0, 1]);
+        assert_eq!(by_finders[2], vec![2, 3, 4]);
+        assert!(by_finders[1].is_empty() && by_finders[3].is_empty());
+    }
 }

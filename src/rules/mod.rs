@@ -668,10 +668,17 @@ pub fn builtin() -> Result<&'static [Arc<Rule>], ConfigError> {
     RULES
         .get_or_init(|| {
             generated::builtin_specs()
-                .iter()
-                .map(|(name, spec)| {
+                .into_iter()
+                .map(|(name, mut spec)| {
                     let src = SourceText { name, text: "" };
-                    compile_rule(&src, spec, Origin::Builtin).map(Arc::new)
+                    // Move the (many, long) examples across instead of copying them: this
+                    // runs at every hook start.
+                    let examples = std::mem::take(&mut spec.examples);
+                    let near_misses = std::mem::take(&mut spec.near_misses);
+                    let mut rule = compile_rule(&src, &spec, Origin::Builtin)?;
+                    rule.examples = examples;
+                    rule.near_misses = near_misses;
+                    Ok(Arc::new(rule))
                 })
                 .collect()
         })
