@@ -1,13 +1,16 @@
 //! Validators: offline checks that a regex match really is a credential of its kind.
 //!
 //! Many modern token formats carry a checksum (GitHub, npm, GitLab routable, Atlassian,
-//! Cloudflare, age, PGP armor) or a fixed structure (JWT, PEM). Verifying it removes
+//! Bitbucket, Cloudflare, Grafana, Private Packagist, Polar, age, PGP armor) or a fixed
+//! structure (JWT, PEM, Discord bot tokens, basic-auth blobs, OpenPGP packets). Verifying it removes
 //! false positives that a regex alone cannot: random text of the right shape fails the
 //! checksum 999,999 times in a million. Each validator is named in rule files by the
 //! string given in [`Validator::NAMES`]. `complete` is the inverse used by example
 //! templates: it computes the checksum a valid token must end with.
 
 use base64::Engine;
+
+use crate::randomness;
 
 /// A named check applied to the secret a rule captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,10 +27,43 @@ pub enum Validator {
     AgeBech32,
     /// OpenPGP ASCII armor: the `=XXXX` CRC-24 line matches the body.
     PgpCrc24,
+    /// Grafana service-account tokens `glsa_<32>_<8 hex>`: CRC32 of `glsa_<32>`, its four
+    /// bytes little-endian, in lower hex.
+    GrafanaCrc32,
+    /// Private Packagist `packagist_<kind>_<60 hex><8 hex>`: CRC32 of everything before
+    /// the last 8 characters, lower hex.
+    PackagistCrc32,
+    /// Polar `polar_oat_`/`polar_pat_`: 37 random characters + base62 CRC32 of them (6).
+    PolarCrc32,
+    /// OpenPGP ASCII armor without a checksum line (RFC 9580 drops it): the body must be
+    /// base64 of a secret-key packet.
+    PgpSecretPacket,
+    /// Discord bot token: the first segment is the bot's user id (a snowflake) in base64.
+    DiscordToken,
+    /// Base64 of `user:password` (Docker `auths`, `.npmrc` `_auth`).
+    BasicAuthB64,
     /// A JWT whose header decodes to a JSON object with an `alg`.
     Jwt,
+    /// A JWT (as `Jwt`) whose payload claims `"role": "service_role"` (Supabase's secret key).
+    JwtServiceRole,
+    /// A JWT (as `Jwt`) that is not a public `"role": "anon"` key (Supabase's browser key).
+    JwtNotAnon,
+    /// `BasicAuthB64` whose password is not a placeholder or a well-known default
+    /// (`user:password`, `admin:admin`, `${PASS}`): what an `Authorization: Basic` must carry.
+    BasicAuthPassword,
     /// A PEM block whose body is plausible base64 of a key (not a template or a stub).
     PemBody,
+    /// A value a random generator produced, for generic rules: see
+    /// [`randomness::looks_random`]; the rule's `min_randomness` replaces the default
+    /// threshold. A value that claims a checksummed format (`ghp_…`, `npm_…`) and fails
+    /// the checksum is a made-up example, not a key.
+    Random,
+    /// A literal a person may have chosen as a password: see
+    /// [`randomness::looks_like_password`].
+    Password,
+    /// A literal value, not a placeholder, reference or empty word: see
+    /// [`randomness::looks_like_literal`] (file rules: a `.env` that holds a value).
+    Literal,
 }
 
 impl Validator {
@@ -38,8 +74,20 @@ impl Validator {
         "cloudflare-crc32",
         "age-bech32",
         "pgp-crc24",
+        "grafana-crc32",
+        "packagist-crc32",
+        "polar-crc32",
+        "pgp-secret-packet",
+        "discord-token",
+        "basic-auth-b64",
         "jwt",
+        "jwt-service-role",
+        "jwt-not-anon",
+        "basic-auth-password",
         "pem-body",
+        "random",
+        "password",
+        "literal",
     ];
 
     pub fn from_name(name: &str) -> Option<Self> {
@@ -50,13 +98,31 @@ impl Validator {
             "cloudflare-crc32" => Self::CloudflareCrc32,
             "age-bech32" => Self::AgeBech32,
             "pgp-crc24" => Self::PgpCrc24,
+            "grafana-crc32" => Self::GrafanaCrc32,
+            "packagist-crc32" => Self::PackagistCrc32,
+            "polar-crc32" => Self::PolarCrc32,
+            "pgp-secret-packet" => Self::PgpSecretPacket,
+            "discord-token" => Self::DiscordToken,
+            "basic-auth-b64" => Self::BasicAuthB64,
             "jwt" => Self::Jwt,
+            "jwt-service-role" => Self::JwtServiceRole,
+            "jwt-not-anon" => Self::JwtNotAnon,
+            "basic-auth-password" => Self::BasicAuthPassword,
             "pem-body" => Self::PemBody,
+            "random" => Self::Random,
+            "password" => Self::Password,
+            "literal" => Self::Literal,
             _ => return None,
         })
     }
 
     pub fn check(self, secret: &str) -> bool {
+        self.check_with(secret, None)
+    }
+
+    /// [`Validator::check`] with the rule's `min_randomness`, which the `random`
+    /// validator uses in place of its default threshold.
+    pub fn check_with(self, secret: &str, min_randomness: Option<f64>) -> bool {
         match self {
             Self::GithubCrc32 => github_crc32(secret),
             Self::GitlabCrc32 => trailing_crc(secret, 7, |c| base36(c, 7)),
@@ -64,10 +130,82 @@ impl Validator {
             Self::CloudflareCrc32 => cloudflare_crc32(secret),
             Self::AgeBech32 => age_bech32(secret),
             Self::PgpCrc24 => pgp_crc24(secret),
+            Self::GrafanaCrc32 => grafana_crc32(secret),
+            Self::PackagistCrc32 => trailing_crc(secret, 8, |c| format!("{c:08x}")),
+            Self::PolarCrc32 => polar_crc32(secret),
+            Self::PgpSecretPacket => pgp_secret_packet(secret),
+            Self::DiscordToken => discord_token(secret),
+            Self::BasicAuthB64 => basic_auth_b64(secret),
             Self::Jwt => jwt(secret),
+            Self::BasicAuthPassword => basic_auth_password(secret),
+            Self::JwtServiceRole => jwt_role(secret).is_some_and(|r| r == "service_role"),
+            Self::JwtNotAnon => {
+                // `map_or`, not `is_none_or`: the MSRV is 1.80.
+                jwt(secret) && jwt_role(secret).map_or(true, |r| r != "anon")
+            }
             Self::PemBody => pem_body(secret),
+            Self::Random => {
+                !fails_claimed_checksum(secret)
+                    && !public_by_design(secret)
+                    && randomness::looks_random(
+                        secret,
+                        min_randomness.unwrap_or(randomness::DEFAULT_MIN_RANDOMNESS),
+                    )
+            }
+            Self::Password => {
+                !fails_claimed_checksum(secret) && randomness::looks_like_password(secret)
+            }
+            Self::Literal => randomness::looks_like_literal(secret),
         }
     }
+}
+
+/// A value that claims a checksummed format by its prefix and shape, and fails that
+/// checksum: a hand-made example or a test fixture, which generic rules must not report
+/// as a random secret either (`ghp_` + 36 with a wrong CRC, `glpat-….01.xxxxxxxxx`).
+/// Only formats whose checksum was verified against a published sample
+/// (shared/key-formats.md): a wrong guess here would hide a real key from every rule.
+fn fails_claimed_checksum(secret: &str) -> bool {
+    let upper = secret.to_ascii_uppercase();
+    let check: Option<fn(&str) -> bool> = if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_"]
+        .iter()
+        .any(|p| secret.starts_with(p))
+        && secret.len() == 40
+    {
+        Some(github_crc32)
+    } else if ["cfut_", "cfat_", "cfk_"]
+        .iter()
+        .any(|p| secret.starts_with(p))
+    {
+        Some(cloudflare_crc32)
+    } else if secret.starts_with("gl")
+        && secret.split_once('-').is_some_and(|(p, _)| p.len() <= 8)
+        && secret
+            .rsplit_once('.')
+            .is_some_and(|(_, tail)| tail.len() == 9)
+    {
+        Some(|s| trailing_crc(s, 7, |c| base36(c, 7)))
+    } else if upper.starts_with("AGE-SECRET-KEY-1") {
+        Some(age_bech32)
+    } else if secret.starts_with("ATATT") {
+        Some(|s| trailing_crc(s, 8, |c| format!("{c:08X}")))
+    } else {
+        None
+    };
+    // PyPI tokens are macaroons of 150+ characters that all begin `pypi-AgEIcHlwaS5vcmc`:
+    // a short one is that published prefix or a truncated example.
+    let truncated_pypi = secret.starts_with("pypi-") && secret.len() < 100;
+    truncated_pypi || check.is_some_and(|valid| !valid(secret))
+}
+
+/// Keys designed to be public, which generic rules must not report: Stripe and Clerk
+/// publishable keys (`pk_live_`, `pk_test_`), Mapbox public tokens (`pk.eyJ…`), PostHog
+/// project keys (`phc_`), Supabase anon keys (a JWT with `"role": "anon"`).
+fn public_by_design(secret: &str) -> bool {
+    ["pk_live_", "pk_test_", "pk.eyJ", "phc_"]
+        .iter()
+        .any(|p| secret.starts_with(p))
+        || (secret.starts_with("eyJ") && jwt_role(secret).is_some_and(|r| r == "anon"))
 }
 
 /// Runs a validator by name; unknown names fail (so a typo can never pass silently).
@@ -76,10 +214,15 @@ pub fn run(name: &str, secret: &str) -> bool {
 }
 
 /// The checksum a token beginning with `token` must end with (for example templates).
-/// `alg` is `github`, `gitlab`, `atlassian`, `cloudflare`, `age` or `pgp`.
+/// `alg` is `github`, `gitlab`, `atlassian`, `cloudflare`, `grafana`, `packagist`,
+/// `polar`, `age` or `pgp`.
 pub fn complete(alg: &str, token: &str) -> Option<String> {
     Some(match alg {
-        "github" => base62(crc(random_part(token)), 6),
+        // Polar uses GitHub's scheme over a 37-character random part.
+        "github" | "polar" => base62(crc(random_part(token)), 6),
+        // The template writes the separating `_` before the checksum; it is not covered.
+        "grafana" => grafana_sum(token.strip_suffix('_').unwrap_or(token)),
+        "packagist" => format!("{:08x}", crc(token)),
         "gitlab" => base36(crc(token), 7),
         "atlassian" => format!("{:08X}", crc(token)),
         "cloudflare" => format!("{:08x}", crc(random_part(token))),
@@ -160,6 +303,33 @@ fn cloudflare_crc32(secret: &str) -> bool {
     format!("{:08x}", crc(random)) == sum
 }
 
+/// Grafana renders the CRC32's bytes least significant first, then hex-encodes them.
+fn grafana_sum(key: &str) -> String {
+    crc(key)
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn grafana_crc32(secret: &str) -> bool {
+    let Some((key, sum)) = secret.rsplit_once('_') else {
+        return false;
+    };
+    key.is_ascii() && sum.len() == 8 && grafana_sum(key) == sum
+}
+
+fn polar_crc32(secret: &str) -> bool {
+    let Some((_, body)) = secret.rsplit_once('_') else {
+        return false;
+    };
+    if body.len() != 43 || !body.is_ascii() {
+        return false;
+    }
+    let (random, sum) = body.split_at(37);
+    base62(crc(random), 6) == sum
+}
+
 fn trailing_crc(secret: &str, width: usize, render: impl Fn(u32) -> String) -> bool {
     if secret.len() <= width || !secret.is_ascii() {
         return false;
@@ -223,7 +393,8 @@ fn age_bech32(secret: &str) -> bool {
     let Some((hrp, data)) = lower.rsplit_once('1') else {
         return false;
     };
-    if hrp != "age-secret-key-" || data.len() < 7 {
+    // `age-keygen -pq` identities (ML-KEM-768 + X25519) use their own HRP.
+    if !matches!(hrp, "age-secret-key-" | "age-secret-key-pq-") || data.len() < 7 {
         return false;
     }
     let Some(values) = data.bytes().map(bech32_value).collect::<Option<Vec<u8>>>() else {
@@ -293,10 +464,166 @@ fn pgp_crc24(secret: &str) -> bool {
     expected.len() == 3 && crc24(&bytes).to_be_bytes()[1..] == expected[..]
 }
 
+/// The base64 body of an armored block (header lines skipped), and whether it carried a
+/// `=XXXX` checksum line.
+fn armor_body(secret: &str) -> (String, bool) {
+    let mut body = String::new();
+    for line in block_lines(secret).iter().skip(1) {
+        if line.starts_with("-----") {
+            break;
+        }
+        if line.contains(": ") {
+            continue;
+        }
+        if line.starts_with('=') {
+            return (body, true);
+        }
+        body.push_str(line);
+    }
+    (body, false)
+}
+
+fn pgp_secret_packet(secret: &str) -> bool {
+    let (body, has_sum) = armor_body(secret);
+    // Blocks with a checksum line are `pgp-crc24`'s to judge (and a wrong sum is no key).
+    if has_sum {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD
+        .decode(body.trim_end_matches('='))
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
+        })
+    else {
+        return false;
+    };
+    let Some(&first) = bytes.first() else {
+        return false;
+    };
+    // RFC 9580 §4.2: bit 7 set; new format (bit 6) keeps the tag in the low six bits, the
+    // legacy format in bits 5-2. Tag 5 is a secret-key packet.
+    let tag = if first & 0x40 != 0 {
+        first & 0x3f
+    } else {
+        (first >> 2) & 0x0f
+    };
+    first & 0x80 != 0 && tag == 5 && bytes.len() >= 48
+}
+
+fn discord_token(secret: &str) -> bool {
+    let Some(id) = secret.split('.').next() else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(id.trim_end_matches('='))
+        .or_else(|_| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id.trim_end_matches('='))
+        })
+    else {
+        return false;
+    };
+    // A snowflake: 17 to 20 decimal digits, no leading zero.
+    (17..=20).contains(&bytes.len()) && bytes[0] != b'0' && bytes.iter().all(u8::is_ascii_digit)
+}
+
+fn basic_auth_b64(secret: &str) -> bool {
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(secret.trim_end_matches('='))
+        })
+    else {
+        return false;
+    };
+    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    // A user name is printable text; the password is whatever follows, and not empty.
+    colon > 0 && colon + 1 < bytes.len() && bytes[..colon].iter().all(|b| b.is_ascii_graphic())
+}
+
+/// Passwords of documentation and default installs (compared lower-cased, after trailing
+/// digits and punctuation are removed): never a secret, whatever the host.
+const DEFAULT_PASSWORDS: &[&str] = &[
+    "password",
+    "passw0rd",
+    "p@ssw0rd",
+    "p@ssword",
+    "pass",
+    "passwd",
+    "pwd",
+    "secret",
+    "changeme",
+    "changeit",
+    "admin",
+    "administrator",
+    "root",
+    "toor",
+    "guest",
+    "user",
+    "username",
+    "test",
+    "testing",
+    "example",
+    "default",
+    "demo",
+    "qwerty",
+    "letmein",
+    "welcome",
+    "mypassword",
+    "mysecretpassword",
+    "supersecret",
+    "secretpassword",
+    "foobar",
+    "postgres",
+    "mysql",
+    "redis",
+    "rabbitmq",
+    "oracle",
+    "docker",
+    "elastic",
+    "minioadmin",
+];
+
+fn basic_auth_password(secret: &str) -> bool {
+    if !basic_auth_b64(secret) {
+        return false;
+    }
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(secret.trim_end_matches('='))
+        })
+    else {
+        return false;
+    };
+    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let (user, password) = (&bytes[..colon], &bytes[colon + 1..]);
+    let Ok(password) = std::str::from_utf8(password) else {
+        // Not text: random bytes, not a hand-written stand-in.
+        return true;
+    };
+    let lower = password.to_ascii_lowercase();
+    let core = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "!@#._-".contains(c));
+    password.len() >= 6
+        && password.as_bytes() != user
+        && !core.is_empty()
+        && !DEFAULT_PASSWORDS.contains(&core)
+        && !crate::randomness::looks_like_placeholder(password)
+        && crate::randomness::shannon(password) >= 2.0
+}
+
 fn jwt(secret: &str) -> bool {
+    jwt_payload(secret).is_some()
+}
+
+/// The payload of a JWT whose header names a real `alg` and whose payload is a JSON object.
+fn jwt_payload(secret: &str) -> Option<serde_json::Value> {
     let mut parts = secret.split('.');
     let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
-        return false;
+        return None;
     };
     let decode = |s: &str| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -311,7 +638,15 @@ fn jwt(secret: &str) -> bool {
                 .map(|a| !a.eq_ignore_ascii_case("none"))
         })
         .unwrap_or(false);
-    header_ok && decode(payload).is_some_and(|p| p.is_object())
+    decode(payload).filter(|p| header_ok && p.is_object())
+}
+
+/// The `role` claim of a valid JWT (Supabase puts `anon` or `service_role` there).
+fn jwt_role(secret: &str) -> Option<String> {
+    jwt_payload(secret)?
+        .get("role")
+        .and_then(|r| r.as_str())
+        .map(str::to_string)
 }
 
 fn pem_body(secret: &str) -> bool {
@@ -374,9 +709,158 @@ mod tests {
     }
 
     #[test]
+    fn grafana_published_test_vector() {
+        // Grafana's own unit-test token (`satokengen`), obviously not a live key.
+        let sample = ["glsa_iNValIdinValiDinvalid", "invalidinva_5b582697"].concat();
+        assert!(run("grafana-crc32", &sample));
+        assert!(!run("grafana-crc32", &sample.replace("97", "98")));
+        let key = "glsa_iNValIdinValiDinvalidinvalidinva_";
+        assert_eq!(complete("grafana", key).as_deref(), Some("5b582697"));
+    }
+
+    #[test]
+    fn packagist_and_polar_round_trip() {
+        let mut rng = crate::rules::template::Rng::new(11);
+        let head = format!("packagist_ort_{}", rng.string(b"0123456789abcdef", 60));
+        let token = format!("{head}{}", complete("packagist", &head).unwrap());
+        assert!(run("packagist-crc32", &token));
+        assert!(!run(
+            "packagist-crc32",
+            &token.replace("packagist_ort_", "packagist_out_")
+        ));
+
+        let head = format!("polar_oat_{}", rng.string(B62, 37));
+        let token = format!("{head}{}", complete("polar", &head).unwrap());
+        assert!(run("polar-crc32", &token));
+        // GitHub's validator wants 30 random characters, not 37.
+        assert!(!run("github-crc32", &token));
+        let mut broken = token.clone();
+        broken.replace_range(12..13, if &token[12..13] == "A" { "B" } else { "A" });
+        assert!(!run("polar-crc32", &broken));
+    }
+
+    #[test]
+    fn age_post_quantum_identity() {
+        let mut rng = crate::rules::template::Rng::new(4);
+        let head = format!(
+            "AGE-SECRET-KEY-PQ-1{}",
+            rng.string(BECH32, 52).to_ascii_uppercase()
+        );
+        let key = format!("{head}{}", complete("age", &head).unwrap());
+        assert!(run("age-bech32", &key));
+        assert!(!run("age-bech32", &key.replace("-PQ-", "-QP-")));
+    }
+
+    #[test]
+    fn discord_token_id_is_a_snowflake() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD_NO_PAD.encode(s);
+        assert!(discord_token(&format!(
+            "{}.GhTzQw.abc",
+            enc("118700421438249780")
+        )));
+        assert!(discord_token(&format!(
+            "{}.GhTzQw.abc",
+            enc("1187004214382497802")
+        )));
+        // Not digits, too short, or a leading zero: not a user id.
+        assert!(!discord_token(&format!(
+            "{}.GhTzQw.abc",
+            enc("11870042143824978x")
+        )));
+        assert!(!discord_token(&format!("{}.GhTzQw.abc", enc("1187004214"))));
+        assert!(!discord_token(&format!(
+            "{}.GhTzQw.abc",
+            enc("018700421438249780")
+        )));
+    }
+
+    #[test]
+    fn basic_auth_needs_user_and_password() {
+        let enc = |s: &[u8]| base64::engine::general_purpose::STANDARD.encode(s);
+        assert!(basic_auth_b64(&enc(b"deployer:s3cr3t-pass")));
+        assert!(basic_auth_b64(&enc(b"ci:\x9f\x00binary")));
+        assert!(!basic_auth_b64(&enc(b"no-colon-here")));
+        assert!(!basic_auth_b64(&enc(b":password-only")));
+        assert!(!basic_auth_b64(&enc(b"user:")));
+        assert!(!basic_auth_b64("not base64 at all!"));
+    }
+
+    #[test]
+    fn pgp_secret_packet_without_checksum() {
+        let enc = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let block = |body: &[u8], sum: &str| {
+            format!(
+                "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{}\n{sum}-----END PGP PRIVATE KEY BLOCK-----",
+                enc(body)
+            )
+        };
+        let mut secret_key = vec![0xc5u8, 0x58, 0x04];
+        secret_key.extend([7u8; 60]);
+        assert!(pgp_secret_packet(&block(&secret_key, "")));
+        // Legacy packet header for tag 5 (0x94-0x97).
+        secret_key[0] = 0x95;
+        assert!(pgp_secret_packet(&block(&secret_key, "")));
+        // A public-key packet (tag 6) is not a secret.
+        secret_key[0] = 0xc6;
+        assert!(!pgp_secret_packet(&block(&secret_key, "")));
+        // With a checksum line, pgp-crc24 decides.
+        secret_key[0] = 0xc5;
+        assert!(!pgp_secret_packet(&block(&secret_key, "=AbCd\n")));
+    }
+
+    #[test]
     fn crc24_known_vector() {
         // RFC 4880: CRC-24 of the empty input is the init value.
         assert_eq!(crc24(b""), 0xB704CE);
+    }
+
+    #[test]
+    fn basic_auth_password_rejects_defaults() {
+        let enc = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        for doc in [
+            "user:password",
+            "admin:admin",
+            "admin:Password123!",
+            "ci:${CI_PASSWORD}",
+            "me:12345678",
+            "deploy:short",
+            "nocolon",
+        ] {
+            assert!(!run("basic-auth-password", &enc(doc)), "{doc}");
+        }
+        assert!(run("basic-auth-password", &enc("deploy:Vq8#mZt2Lp")));
+        // Random bytes after the user (what templates generate) are not a placeholder.
+        let mut raw = b"ci-robot:".to_vec();
+        raw.extend([0xf3, 0x9a, 0x01, 0xc7, 0x88, 0x2e, 0xd0, 0x5b]);
+        assert!(run(
+            "basic-auth-password",
+            &base64::engine::general_purpose::STANDARD.encode(raw)
+        ));
+    }
+
+    #[test]
+    fn jwt_roles() {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = |claims: &str| {
+            format!(
+                "{}.{}.c2lnbmF0dXJl",
+                enc(r#"{"alg":"HS256","typ":"JWT"}"#),
+                enc(claims)
+            )
+        };
+        let service = token(r#"{"iss":"supabase","role":"service_role"}"#);
+        let anon = token(r#"{"iss":"supabase","role":"anon"}"#);
+        let plain = token(r#"{"sub":"42"}"#);
+        assert!(run("jwt-service-role", &service));
+        assert!(!run("jwt-service-role", &anon));
+        assert!(!run("jwt-service-role", &plain));
+        assert!(run("jwt-not-anon", &service));
+        assert!(run("jwt-not-anon", &plain));
+        assert!(!run("jwt-not-anon", &anon));
+        // Structure still required: a role claim does not rescue an unsigned token.
+        let unsigned = format!("{}.{}.", enc(r#"{"alg":"none"}"#), enc(r#"{"role":"x"}"#));
+        assert!(!run("jwt-not-anon", &unsigned));
+        assert!(!run("jwt-service-role", "eyJhbGciOi.abc.def"));
     }
 
     #[test]

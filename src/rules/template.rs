@@ -7,7 +7,7 @@
 //! | generator            | expands to                                              |
 //! |----------------------|---------------------------------------------------------|
 //! | `{{b62:30}}`         | 30 random characters of `[0-9A-Za-z]` (`{{b62:20-40}}`: random length) |
-//! | `{{b64url:N}}` `{{b64:N}}` `{{hex:N}}` `{{HEX:N}}` `{{digits:N}}` `{{lower:N}}` `{{upper:N}}` `{{alnum:N}}` `{{ALNUM:N}}` `{{alpha:N}}` `{{base32:N}}` `{{bech32:N}}` | the same for other alphabets |
+//! | `{{b64url:N}}` `{{b64:N}}` `{{hex:N}}` `{{HEX:N}}` `{{digits:N}}` `{{lower:N}}` `{{upper:N}}` `{{alnum:N}}` `{{ALNUM:N}}` `{{alpha:N}}` `{{base32:N}}` `{{bech32:N}}` `{{BECH32:N}}` | the same for other alphabets |
 //! | `{{begin}}`          | nothing; marks where the token covered by a checksum starts |
 //! | `{{crc:ALG}}`        | the checksum of the text since `{{begin}}` (see `validate::complete`) |
 //! | `{{crc:ALG:bad}}`    | a checksum that is deliberately wrong                   |
@@ -34,6 +34,8 @@ const ALNUM_UP: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 pub const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+/// Upper-case Bech32, as age prints identities.
+const BECH32_UP: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
 
 /// A small deterministic generator (xorshift64*): examples must be reproducible from a
 /// seed when a test fails, and the library should not depend on a crypto RNG for this.
@@ -84,6 +86,7 @@ fn alphabet(name: &str) -> Option<&'static [u8]> {
         "alpha" => ALPHA,
         "base32" => BASE32,
         "bech32" => BECH32,
+        "BECH32" => BECH32_UP,
         _ => return None,
     })
 }
