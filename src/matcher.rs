@@ -177,7 +177,7 @@ impl Matcher {
             // part: an alternative without it is an exclusion (e.g. a password in a URL whose
             // host is a documentation domain), matched first so that it wins.
             let named = regex.capture_names().any(|n| n == Some("secret"));
-            for caps in regex.captures_iter(&unit.text) {
+            for caps in regex.captures_iter(unit.text.as_bytes()) {
                 let m = if named {
                     caps.name("secret")
                 } else {
@@ -186,13 +186,13 @@ impl Matcher {
                 let Some(m) = m else {
                     continue;
                 };
-                let secret = m.as_str();
-                if self.is_credential(rule, secret) {
+                let secret = String::from_utf8_lossy(m.as_bytes());
+                if self.is_credential(rule, &secret) {
                     out.push(Candidate {
                         rule: Arc::clone(rule),
                         start: m.start(),
                         end: m.end(),
-                        secret: secret.to_string(),
+                        secret: secret.into_owned(),
                     });
                 }
             }
@@ -209,12 +209,12 @@ impl Matcher {
             Some(r) => {
                 let r = r.map_err(|e| anyhow!(e))?;
                 let hit = if r.capture_names().any(|n| n == Some("secret")) {
-                    r.captures_iter(&unit.text)
+                    r.captures_iter(unit.text.as_bytes())
                         .filter_map(|c| c.name("secret"))
-                        .find(|m| self.is_credential(rule, m.as_str()))
+                        .find(|m| self.is_credential(rule, &String::from_utf8_lossy(m.as_bytes())))
                         .map(|m| (m.start(), m.end()))
                 } else {
-                    r.find(&unit.text).map(|m| (m.start(), m.end()))
+                    r.find(unit.text.as_bytes()).map(|m| (m.start(), m.end()))
                 };
                 match hit {
                     Some(span) => span,

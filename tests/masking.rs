@@ -46,7 +46,8 @@ proptest! {
         let mut buf = Vec::new();
         report::sarif::write(&report, &mut buf).unwrap();
         outputs.push(("sarif", buf));
-        for f in &found {
+        // A file rule's "secret" is the file's path, which is meant to be shown.
+        for f in found.iter().filter(|f| !f.rule.file_rule) {
             for (name, out) in &outputs {
                 let out = String::from_utf8_lossy(out);
                 prop_assert!(leaks(&out, f.secret.expose()).is_none(), "{} output reveals a secret of rule {}", name, f.rule.id);

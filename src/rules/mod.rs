@@ -14,7 +14,7 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::Regex;
+use regex::bytes::Regex;
 
 use crate::validate::Validator;
 use schema::{AllowlistSpec, ConfigDoc, RemediationSpec, RuleSpec, Severity};
@@ -129,7 +129,11 @@ impl SecretAllowlist {
                 return true;
             }
         }
-        !self.patterns.is_empty() && self.compiled().iter().any(|r| r.is_match(secret))
+        !self.patterns.is_empty()
+            && self
+                .compiled()
+                .iter()
+                .any(|r| r.is_match(secret.as_bytes()))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -224,8 +228,13 @@ impl Rule {
 /// become a config error, not minutes of compiling and gigabytes of memory.
 const REGEX_SIZE_LIMIT: usize = 32 << 20;
 
+/// Rule regexes run on bytes with ASCII classes (`\w`, `\s`, `\d`, `\b`, `.` and case folding
+/// are ASCII-only unless a pattern opts in with `(?u)`). Credentials are ASCII, and Unicode
+/// classes made a context rule take ~10 ms to compile instead of 0.2 ms: at every commit
+/// that mentions `token`, that was most of the hook's time.
 fn compile_regex(src: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(src)
+    regex::bytes::RegexBuilder::new(src)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -310,7 +319,7 @@ pub fn build_secret_allowlist(
         let re = compile_regex(r.get_ref())
             .map_err(|e| src.error(r.span(), &field, format!("invalid regex: {e}")))?;
         // An allowlist entry that allows everything is a scan switched off by accident.
-        if re.is_match("") {
+        if re.is_match(b"") {
             return Err(src.error(
                 r.span(),
                 &field,
@@ -474,7 +483,7 @@ pub fn compile_rule(
             Some(Err(e)) => return Err(src.error(r.span(), field("regex"), e)),
             // A regex that matches the empty string has an optional secret: it is almost
             // always a `*` or `?` where `+` or `{32}` was meant.
-            Some(Ok(re)) if re.is_match("") => {
+            Some(Ok(re)) if re.is_match(b"") => {
                 return Err(src.error(
                     r.span(),
                     field("regex"),

@@ -61,6 +61,12 @@ impl ScanUnit {
     /// Line number, 1-based character column, and the index into `lines` of a byte
     /// offset in `text`.
     pub fn locate(&self, offset: usize) -> (u32, u32, usize) {
+        // Byte regexes can start a match inside a multi-byte character: count from the
+        // start of that character.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let idx = self
             .lines
             .partition_point(|&(start, _)| start <= offset)
