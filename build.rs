@@ -152,7 +152,7 @@ fn rule(t: &Table, file: &str) -> String {
         entropy = float(t.get("entropy"), &what),
         minr = float(t.get("min_randomness"), &what),
         paths = vec_of(&strings(t.get("paths"), &what), spanned),
-        file_rule = t.get("file_rule").map_or(false, |v| v.as_bool().unwrap_or_else(|| panic!("{what}: file_rule"))),
+        file_rule = t.get("file_rule").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: file_rule"))),
         examples = vec_of(&strings(t.get("examples"), &what), owned),
         near = vec_of(&strings(t.get("near_misses"), &what), owned),
     )

@@ -47,6 +47,9 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
+/// One commit's changes, and what reading them skipped.
+type CommitChanges = (Arc<CommitInfo>, Vec<FileChange>, ScanStats);
+
 /// How many commits are read per batch: bounds memory on huge histories while giving
 /// the thread pool enough work.
 const BATCH: usize = 256;
@@ -72,7 +75,7 @@ pub fn scan_commits(
     let mut findings = Vec::new();
     for batch in commits.chunks(BATCH) {
         // 1. What each commit changed (tree diffs), in parallel.
-        let per_commit: Vec<Result<(Arc<CommitInfo>, Vec<FileChange>, ScanStats)>> = batch
+        let per_commit: Vec<Result<CommitChanges>> = batch
             .par_iter()
             .map_init(open, |repo, oid| {
                 let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;

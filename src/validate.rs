@@ -141,7 +141,7 @@ impl Validator {
             Self::JwtServiceRole => jwt_role(secret).is_some_and(|r| r == "service_role"),
             Self::JwtNotAnon => {
                 // `map_or`, not `is_none_or`: the MSRV is 1.80.
-                jwt(secret) && jwt_role(secret).map_or(true, |r| r != "anon")
+                jwt(secret) && jwt_role(secret).is_none_or(|r| r != "anon")
             }
             Self::PemBody => pem_body(secret),
             Self::Random => {

@@ -216,11 +216,10 @@ impl Rule {
     }
 
     pub fn applies_to(&self, path: &str) -> bool {
-        // `map_or`, not `is_none_or`: the MSRV is 1.80.
         self.paths
             .get_or_init(|| glob_set(&self.path_globs))
             .as_ref()
-            .map_or(true, |g| g.is_match(path))
+            .is_none_or(|g| g.is_match(path))
     }
 }
 

@@ -72,7 +72,7 @@ fn normalize_url(url: &str) -> String {
     // `host:path` (scp-like ssh) has a colon before any slash; a local path has none.
     let scp_like = path
         .find(':')
-        .is_some_and(|colon| path.find('/').map_or(true, |slash| colon < slash));
+        .is_some_and(|colon| path.find('/').is_none_or(|slash| colon < slash));
     if !path.contains("://") && !scp_like {
         if let Ok(real) = std::fs::canonicalize(path) {
             return real.to_string_lossy().into_owned();
