@@ -58,6 +58,10 @@ pub enum Validator {
     /// threshold. A value that claims a checksummed format (`ghp_…`, `npm_…`) and fails
     /// the checksum is a made-up example, not a key.
     Random,
+    /// Base64 of an unencrypted PEM, OpenSSH or PGP private key (kubeconfig
+    /// `client-key-data`, Kubernetes Secret `data`, CI variables): the decoded text must
+    /// be a private key block that passes the same checks as the armored form.
+    PemBase64Private,
     /// A literal a person may have chosen as a password: see
     /// [`randomness::looks_like_password`].
     Password,
@@ -85,6 +89,7 @@ impl Validator {
         "jwt-not-anon",
         "basic-auth-password",
         "pem-body",
+        "pem-b64-private",
         "random",
         "password",
         "literal",
@@ -109,6 +114,7 @@ impl Validator {
             "jwt-not-anon" => Self::JwtNotAnon,
             "basic-auth-password" => Self::BasicAuthPassword,
             "pem-body" => Self::PemBody,
+            "pem-b64-private" => Self::PemBase64Private,
             "random" => Self::Random,
             "password" => Self::Password,
             "literal" => Self::Literal,
@@ -144,9 +150,11 @@ impl Validator {
                 jwt(secret) && jwt_role(secret).is_none_or(|r| r != "anon")
             }
             Self::PemBody => pem_body(secret),
+            Self::PemBase64Private => pem_b64_private(secret),
             Self::Random => {
                 !fails_claimed_checksum(secret)
                     && !public_by_design(secret)
+                    && !judged_by_format_rule(secret)
                     && randomness::looks_random(
                         secret,
                         min_randomness.unwrap_or(randomness::DEFAULT_MIN_RANDOMNESS),
@@ -206,6 +214,18 @@ fn public_by_design(secret: &str) -> bool {
         .iter()
         .any(|p| secret.starts_with(p))
         || (secret.starts_with("eyJ") && jwt_role(secret).is_some_and(|r| r == "anon"))
+}
+
+/// Values of an exact known format whose own rule sees the context a value alone lacks,
+/// and so must decide alone: a Google `AIza` key is a secret as `GEMINI_API_KEY` and
+/// public by design as a Firebase config's `apiKey` (google-api-key tells them apart);
+/// the generic rule, seeing only `apiKey: "AIza…"`, would report the Firebase one.
+fn judged_by_format_rule(secret: &str) -> bool {
+    secret.len() == 39
+        && secret.starts_with("AIza")
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Runs a validator by name; unknown names fail (so a typo can never pass silently).
@@ -649,6 +669,52 @@ fn jwt_role(secret: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Decodes base64 that wraps a PEM block (possibly line-wrapped, as `base64` writes it)
+/// and checks that the block is an unencrypted private key. Certificates, public keys
+/// and encrypted keys are base64-encoded into configs all the time and are not secrets
+/// (encrypted ones are `private-key-encrypted`'s call, in their armored form).
+fn pem_b64_private(secret: &str) -> bool {
+    let compact: String = secret
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(char::from)
+        .collect();
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .or_else(|_| {
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.trim_end_matches('='))
+        })
+    else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return false;
+    };
+    let Some(rest) = text.strip_prefix("-----BEGIN ") else {
+        return false;
+    };
+    let Some((label, _)) = rest.split_once("-----") else {
+        return false;
+    };
+    if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return false;
+    }
+    match label {
+        "PGP PRIVATE KEY BLOCK" => pgp_crc24(text) || pgp_secret_packet(text),
+        "PRIVATE KEY"
+        | "RSA PRIVATE KEY"
+        | "EC PRIVATE KEY"
+        | "DSA PRIVATE KEY"
+        | "OPENSSH PRIVATE KEY" => {
+            // Only the block itself: text after the END line is not part of the key.
+            let end = format!("-----END {label}-----");
+            text.find(&end)
+                .is_some_and(|i| pem_body(&text[..i + end.len()]))
+        }
+        _ => false,
+    }
+}
+
 fn pem_body(secret: &str) -> bool {
     let lines = block_lines(secret);
     let body: String = lines
@@ -879,5 +945,56 @@ mod tests {
         assert!(Validator::NAMES
             .iter()
             .all(|n| Validator::from_name(n).is_some()));
+    }
+    #[test]
+    fn base64_pem_only_unencrypted_private_keys() {
+        use crate::rules::template::{expand, Rng};
+        let mut rng = Rng::new(11);
+        for label in [
+            "RSA PRIVATE KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+        ] {
+            let value = expand(&format!("{{{{pem_b64:{label}}}}}"), &mut rng).unwrap();
+            assert!(value.starts_with("LS0tLS1CRUdJTi"), "{value}");
+            assert!(run("pem-b64-private", &value), "{label}");
+            // As `base64` wraps it (76 columns), indented in a YAML block scalar.
+            let wrapped: Vec<&str> = value
+                .as_bytes()
+                .chunks(76)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect();
+            assert!(run("pem-b64-private", &wrapped.join("\n    ")), "{label}");
+            // Cut short (a truncated paste or documentation): the body check fails.
+            assert!(!run("pem-b64-private", &value[..120]), "{label}");
+        }
+        for label in ["CERTIFICATE", "PUBLIC KEY", "ENCRYPTED PRIVATE KEY"] {
+            let value = expand(&format!("{{{{pem_b64:{label}}}}}"), &mut rng).unwrap();
+            assert!(!run("pem-b64-private", &value), "{label}");
+        }
+        // A legacy encrypted PEM keeps its RSA label: the Proc-Type header gives it away.
+        let pem = expand("{{pem:RSA PRIVATE KEY}}", &mut rng).unwrap().replacen(
+            "-----\n",
+            "-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n",
+            1,
+        );
+        assert!(run("pem-body", &pem));
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
+        assert!(!run("pem-b64-private", &encoded));
+        assert!(!run("pem-b64-private", "not base64 at all"));
+    }
+
+    #[test]
+    fn generic_rules_leave_google_keys_to_their_own_rule() {
+        use crate::rules::template::{expand, Rng};
+        let mut rng = Rng::new(3);
+        let body = expand("{{b64url:35}}", &mut rng).unwrap();
+        // The same random tail is random enough on its own…
+        assert!(run("random", &format!("Zx9q{body}")));
+        // …but an `AIza` key of the exact format is google-api-key's to judge.
+        assert!(!run("random", &format!("AIza{body}")));
+        // One character longer is not that format, and is judged as any other value.
+        assert!(run("random", &format!("AIza{body}Q")));
     }
 }

@@ -14,6 +14,7 @@
 //! | `{{jwt}}` / `{{jwt:role=service_role}}` | a signed-looking HS256 JWT, optional extra claim |
 //! | `{{pem:LABEL}}`      | a whole PEM block with a DER-shaped body, e.g. `{{pem:RSA PRIVATE KEY}}` |
 //! | `{{pem_escaped:LABEL}}` | the same block with `\n` escapes, as inside JSON     |
+//! | `{{pem_b64:LABEL}}`  | the block (with a final newline) in one line of base64, as in a kubeconfig |
 //!
 //! Anything else in braces is kept literally, so `{{ jinja }}` text stays text.
 
@@ -161,6 +162,10 @@ fn expand_one(inner: &str, token: &str, rng: &mut Rng) -> Result<Option<Piece>, 
         "jwt" => jwt(arg, rng),
         "pem" => pem(arg, rng, "\n"),
         "pem_escaped" => pem(arg, rng, "\\n"),
+        // Kubeconfig `client-key-data` and Secret `data` hold the whole PEM file in base64.
+        "pem_b64" => {
+            base64::engine::general_purpose::STANDARD.encode(format!("{}\n", pem(arg, rng, "\n")))
+        }
         _ => return Ok(None),
     };
     Ok(Some(Piece::Text(text)))
