@@ -23,7 +23,7 @@ need hyperfine || { echo "benches/run.sh: hyperfine is required (apt-get install
 
 echo "== building release binary" >&2
 (cd "$here" && cargo build --release --quiet)
-kg="$here/target/release/keyguard"
+kg="${CARGO_TARGET_DIR:-$here/target}/release/keyguard"
 
 if [ ! -f "$work/.generated-$scale" ]; then
     echo "== generating workloads in $work (scale $scale)" >&2

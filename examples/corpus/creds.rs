@@ -2000,7 +2000,9 @@ pub fn types() -> Vec<CredType> {
             Line,
             Bearer,
             "GRAFANA_TOKEN",
-            |r| t(r, "glsa_{{b62:32}}_{{hex:8}}"),
+            // Grafana appends the CRC-32 of everything before the last `_` (little-endian
+            // hex); a random suffix would only be caught by the generic rule.
+            |r| t(r, "{{begin}}glsa_{{b62:32}}_{{crc:grafana}}"),
         ),
         ty(
             "grafana-cloud",

@@ -191,7 +191,7 @@ fn masked_values(rng: &mut Rng, _: usize) -> (String, String) {
 fn env_refs_code(rng: &mut Rng, _: usize) -> (String, String) {
     let files: [(&str, &str); 6] = [
         ("app/config.py", "import os\n\nOPENAI_API_KEY = os.environ[\"OPENAI_API_KEY\"]\nANTHROPIC_API_KEY = os.getenv(\"ANTHROPIC_API_KEY\")\npassword = os.environ.get(\"DB_PASSWORD\", \"\")\naws_secret_access_key = os.environ[\"AWS_SECRET_ACCESS_KEY\"]\nGITHUB_TOKEN = settings.GITHUB_TOKEN\n"),
-        ("src/config.ts", "export const config = {\n  apiKey: process.env.OPENAI_API_KEY,\n  token: process.env.GITHUB_TOKEN ?? \"\",\n  password: process.env.DB_PASSWORD!,\n  secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,\n  stripeSecretKey: import.meta.env.VITE_STRIPE_PUBLISHABLE_KEY,\n};\n"),
+        ("src/config.ts", "export const config = {\n  apiKey: process.env.OPENAI_API_KEY,\n  token: process.env.GITHUB_TOKEN ?? \"\",\n  password: process.env.DB_PASSWORD!,\n  secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY,\n  stripePublishableKey: import.meta.env.VITE_STRIPE_PUBLISHABLE_KEY,\n};\n"),
         ("src/main/java/com/acme/Env.java", "package com.acme;\n\nfinal class Env {\n    static final String STRIPE_SECRET_KEY = System.getenv(\"STRIPE_SECRET_KEY\");\n    static final String DB_PASSWORD = System.getProperty(\"db.password\");\n}\n"),
         ("internal/config/env.go", "package config\n\nimport \"os\"\n\nvar (\n\tGithubToken = os.Getenv(\"GITHUB_TOKEN\")\n\tSlackToken  = os.Getenv(\"SLACK_BOT_TOKEN\")\n\tdbPassword  = os.Getenv(\"DB_PASSWORD\")\n)\n"),
         ("config/initializers/secrets.rb", "SLACK_BOT_TOKEN = ENV.fetch(\"SLACK_BOT_TOKEN\")\nSTRIPE_SECRET_KEY = Rails.application.credentials.dig(:stripe, :secret_key)\nDB_PASSWORD = ENV[\"DB_PASSWORD\"]\n"),
