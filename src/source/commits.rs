@@ -12,9 +12,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use git2::{Commit, Delta, DiffFindOptions, DiffOptions, FileMode, Oid, Repository, Tree};
+use git2::{Commit, Oid, Repository, Tree};
 
-use super::diff::FileChange;
+use super::diff::{self, FileChange};
 use super::{CommitInfo, ScanStats};
 
 pub fn commit_info(c: &Commit) -> CommitInfo {
@@ -196,50 +196,10 @@ fn diff_with_renames(
     new: &Tree,
     submodules: &mut usize,
 ) -> Result<Vec<Changed>> {
-    let mut opts = DiffOptions::new();
-    opts.include_typechange(true)
-        .skip_binary_check(true)
-        .ignore_submodules(false);
+    let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    let mut find = DiffFindOptions::new();
-    find.renames(true).rename_limit(2000);
-    diff.find_similar(Some(&mut find))
-        .context("detecting renames")?;
-    let mut changed = Vec::new();
-    for delta in diff.deltas() {
-        if matches!(
-            delta.status(),
-            Delta::Deleted
-                | Delta::Unmodified
-                | Delta::Ignored
-                | Delta::Untracked
-                | Delta::Conflicted
-        ) {
-            continue;
-        }
-        let new = delta.new_file();
-        if new.mode() == FileMode::Commit {
-            *submodules += 1;
-            continue;
-        }
-        let Some(path) = new
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
-            continue;
-        };
-        let old = match delta.status() {
-            Delta::Added => None,
-            _ if delta.old_file().mode() == FileMode::Commit => None,
-            _ => Some(delta.old_file().id()).filter(|id| !id.is_zero()),
-        };
-        // A mode change alone adds no line (the walk above skips it the same way).
-        if old == Some(new.id()) {
-            continue;
-        }
-        changed.push((path, old, new.id()));
-    }
-    Ok(changed)
+    diff::find_renames(&mut diff)?;
+    Ok(diff::changed_files(&diff, submodules))
 }
 
 /// Remembers which blob comparisons were already scanned, so that a change that appears

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use git2::{DiffOptions, Oid, Patch, Repository};
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
 
 use super::{CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
 
@@ -20,6 +20,63 @@ pub fn is_binary(content: &[u8]) -> bool {
 
 fn memchr_nul(b: &[u8]) -> bool {
     b.contains(&0)
+}
+
+/// Options for the tree-level diffs every source starts from: type changes included,
+/// submodules listed (to be counted), and no binary guess (we decide, see above).
+pub fn tree_diff_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true)
+        .skip_binary_check(true)
+        .ignore_submodules(false);
+    opts
+}
+
+/// Detects renames with fixed settings: the user's `diff.renames` must not change what is
+/// scanned (a rename that adds nothing must stay silent).
+pub fn find_renames(diff: &mut Diff) -> Result<()> {
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_limit(2000);
+    diff.find_similar(Some(&mut find))
+        .context("detecting renames")
+}
+
+/// `(path, old blob, new blob)` of every file a tree-level diff adds or changes. Deletions
+/// and mode-only changes add no line and are left out; submodules are counted, not listed.
+pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option<Oid>, Oid)> {
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        if matches!(
+            delta.status(),
+            Delta::Deleted
+                | Delta::Unmodified
+                | Delta::Ignored
+                | Delta::Untracked
+                | Delta::Conflicted
+        ) {
+            continue;
+        }
+        let new = delta.new_file();
+        if new.mode() == FileMode::Commit {
+            *submodules += 1;
+            continue;
+        }
+        let Some(path) = new
+            .path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+        else {
+            continue;
+        };
+        let old = match delta.status() {
+            Delta::Added => None,
+            _ if delta.old_file().mode() == FileMode::Commit => None,
+            _ => Some(delta.old_file().id()).filter(|id| !id.is_zero()),
+        };
+        if old != Some(new.id()) {
+            out.push((path, old, new.id()));
+        }
+    }
+    out
 }
 
 /// Line numbers (1-based) of `new` that are added relative to `old`.

@@ -10,12 +10,10 @@
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use git2::{
-    Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, Index, Oid, Repository, Tree,
-};
+use git2::{ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use rayon::prelude::*;
 
-use super::diff::{scan_change, FileChange, FileOutcome};
+use super::diff::{self, scan_change, FileChange, FileOutcome};
 use super::{Limits, ScanStats, ScanUnit};
 
 /// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
@@ -167,60 +165,27 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     let head = head_tree(repo)?;
     let head_id = repo.head().ok().and_then(|h| h.target());
     let parents = merge_parent_trees(repo, head_id)?;
-    let mut opts = DiffOptions::new();
-    // We decide what is binary ourselves (see `diff`), and never apply filters.
-    opts.include_typechange(true)
-        .skip_binary_check(true)
-        .ignore_submodules(false);
+    let mut opts = diff::tree_diff_options();
     let mut index = index;
     let mut diff = match index_tree_in_memory(repo, &mut index) {
         Some(tree) => repo.diff_tree_to_tree(head.as_ref(), Some(&tree), Some(&mut opts)),
         None => repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    // Fixed rename settings: the user's diff.renames must not change what is scanned.
-    let mut find = DiffFindOptions::new();
-    find.renames(true).rename_limit(2000);
-    diff.find_similar(Some(&mut find))
-        .context("detecting renames")?;
-
-    let mut changes = Vec::new();
-    for delta in diff.deltas() {
-        if matches!(
-            delta.status(),
-            Delta::Deleted
-                | Delta::Unmodified
-                | Delta::Ignored
-                | Delta::Untracked
-                | Delta::Conflicted
-        ) {
-            continue;
-        }
-        let new = delta.new_file();
-        if new.mode() == FileMode::Commit {
-            stats.submodules_skipped += 1;
-            continue;
-        }
-        let Some(path) = new
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
-            continue;
-        };
-        let old = match delta.status() {
-            Delta::Added => None,
-            _ if delta.old_file().mode() == FileMode::Commit => None,
-            _ => Some(delta.old_file().id()).filter(|id| !id.is_zero()),
-        };
-        let others = parents.iter().map(|t| blob_at(t, &path)).collect();
-        changes.push(FileChange {
-            path,
-            old,
-            new: new.id(),
-            others,
-            whole: false,
-        });
-    }
+    diff::find_renames(&mut diff)?;
+    let changes = diff::changed_files(&diff, &mut stats.submodules_skipped)
+        .into_iter()
+        .map(|(path, old, new)| {
+            let others = parents.iter().map(|t| blob_at(t, &path)).collect();
+            FileChange {
+                path,
+                old,
+                new,
+                others,
+                whole: false,
+            }
+        })
+        .collect();
     Ok(changes)
 }
 
