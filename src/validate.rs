@@ -509,12 +509,7 @@ fn pgp_secret_packet(secret: &str) -> bool {
     if has_sum {
         return false;
     }
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD
-        .decode(body.trim_end_matches('='))
-        .or_else(|_| {
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
-        })
-    else {
+    let Some(bytes) = decode_b64(body.trim_end_matches('=')) else {
         return false;
     };
     let Some(&first) = bytes.first() else {
@@ -546,20 +541,32 @@ fn discord_token(secret: &str) -> bool {
     (17..=20).contains(&bytes.len()) && bytes[0] != b'0' && bytes.iter().all(u8::is_ascii_digit)
 }
 
-fn basic_auth_b64(secret: &str) -> bool {
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD
-        .decode(secret)
+/// Standard base64, with or without padding.
+fn decode_b64(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
         .or_else(|_| {
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(secret.trim_end_matches('='))
+            base64::engine::general_purpose::STANDARD_NO_PAD.decode(s.trim_end_matches('='))
         })
-    else {
-        return false;
-    };
-    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
-        return false;
-    };
-    // A user name is printable text; the password is whatever follows, and not empty.
-    colon > 0 && colon + 1 < bytes.len() && bytes[..colon].iter().all(|b| b.is_ascii_graphic())
+        .ok()
+}
+
+/// The `(user, password)` bytes of a base64 `user:password` (HTTP Basic, docker `auth`):
+/// a printable, non-empty user name and a non-empty password.
+fn decode_basic_auth(secret: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut bytes = decode_b64(secret)?;
+    let colon = bytes.iter().position(|&b| b == b':')?;
+    let ok =
+        colon > 0 && colon + 1 < bytes.len() && bytes[..colon].iter().all(|b| b.is_ascii_graphic());
+    ok.then(|| {
+        let password = bytes.split_off(colon + 1);
+        bytes.truncate(colon);
+        (bytes, password)
+    })
+}
+
+fn basic_auth_b64(secret: &str) -> bool {
+    decode_basic_auth(secret).is_some()
 }
 
 /// Passwords of documentation and default installs (compared lower-cased, after trailing
@@ -606,29 +613,17 @@ const DEFAULT_PASSWORDS: &[&str] = &[
 ];
 
 fn basic_auth_password(secret: &str) -> bool {
-    if !basic_auth_b64(secret) {
-        return false;
-    }
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD
-        .decode(secret)
-        .or_else(|_| {
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(secret.trim_end_matches('='))
-        })
-    else {
+    let Some((user, password)) = decode_basic_auth(secret) else {
         return false;
     };
-    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
-        return false;
-    };
-    let (user, password) = (&bytes[..colon], &bytes[colon + 1..]);
-    let Ok(password) = std::str::from_utf8(password) else {
+    let Ok(password) = std::str::from_utf8(&password) else {
         // Not text: random bytes, not a hand-written stand-in.
         return true;
     };
     let lower = password.to_ascii_lowercase();
     let core = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "!@#._-".contains(c));
     password.len() >= 6
-        && password.as_bytes() != user
+        && password.as_bytes() != user.as_slice()
         && !core.is_empty()
         && !DEFAULT_PASSWORDS.contains(&core)
         && !crate::randomness::looks_like_placeholder(password)
@@ -679,12 +674,7 @@ fn pem_b64_private(secret: &str) -> bool {
         .filter(|b| !b.is_ascii_whitespace())
         .map(char::from)
         .collect();
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .or_else(|_| {
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(compact.trim_end_matches('='))
-        })
-    else {
+    let Some(bytes) = decode_b64(&compact) else {
         return false;
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
@@ -729,12 +719,7 @@ fn pem_body(secret: &str) -> bool {
     {
         return false;
     }
-    let Ok(bytes) = base64::engine::general_purpose::STANDARD
-        .decode(body.trim_end_matches('='))
-        .or_else(|_| {
-            base64::engine::general_purpose::STANDARD_NO_PAD.decode(body.trim_end_matches('='))
-        })
-    else {
+    let Some(bytes) = decode_b64(body.trim_end_matches('=')) else {
         return false;
     };
     // A DER SEQUENCE, or the OpenSSH container magic.
