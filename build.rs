@@ -82,6 +82,8 @@ fn rule(t: &Table, file: &str) -> String {
         "validators",
         "entropy",
         "min_randomness",
+        "value_gate",
+        "keywords_match_case",
         "paths",
         "file_rule",
         "severity",
@@ -141,7 +143,7 @@ fn rule(t: &Table, file: &str) -> String {
     };
     format!(
         "RuleSpec {{ id: {id}, description: {desc}, provider: {provider}, keywords: {keywords}, regex: {regex}, \
-         validators: {validators}, entropy: {entropy}, min_randomness: {minr}, paths: {paths}, file_rule: {file_rule}, \
+         validators: {validators}, entropy: {entropy}, min_randomness: {minr}, value_gate: {gate}, keywords_match_case: {kmc}, paths: {paths}, file_rule: {file_rule}, \
          severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow} }}",
         id = spanned(&id),
         desc = owned(&string(t.get("description").unwrap_or_else(|| panic!("{what}: no description")), &what)),
@@ -151,6 +153,8 @@ fn rule(t: &Table, file: &str) -> String {
         validators = vec_of(&strings(t.get("validators"), &what), spanned),
         entropy = float(t.get("entropy"), &what),
         minr = float(t.get("min_randomness"), &what),
+        gate = t.get("value_gate").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: value_gate"))),
+        kmc = t.get("keywords_match_case").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: keywords_match_case"))),
         paths = vec_of(&strings(t.get("paths"), &what), spanned),
         file_rule = t.get("file_rule").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: file_rule"))),
         examples = vec_of(&strings(t.get("examples"), &what), owned),

@@ -171,6 +171,17 @@ impl Matcher {
                 self.file_rule(rule, unit, &mut out)?;
                 continue;
             }
+            if rule.keywords_match_case
+                && !rule
+                    .keywords
+                    .iter()
+                    .any(|k| memmem::find(unit.text.as_bytes(), k.as_bytes()).is_some())
+            {
+                continue;
+            }
+            if rule.value_gate && !self.has_value_for(rule, unit.text.as_bytes()) {
+                continue;
+            }
             let Some(regex) = rule.regex() else { continue };
             let regex = regex.map_err(|e| anyhow!(e))?;
             // A regex that names its `secret` reports only matches in which that group took
@@ -230,6 +241,84 @@ impl Matcher {
             secret: unit.path.clone(),
         });
         Ok(())
+    }
+
+    /// Stage 1b, for rules with a `value_gate`: could any value in `text` pass the rule's
+    /// validators? The regex can only capture a whole run of value characters that ends
+    /// at a delimiter, from the run's start or from just after punctuation inside it
+    /// (`key=v`, `user:v`, `=>v`) or a leading `-p` (`mysql -pv`); if no such candidate
+    /// passes, no match of the regex can, and the regex need not even be compiled.
+    ///
+    /// The work is bounded (a long run with punctuation every other byte would otherwise
+    /// cost quadratic time): past the budget the gate opens and the regex decides.
+    pub fn has_value_for(&self, rule: &Rule, text: &[u8]) -> bool {
+        // `\s` in an ASCII regex includes the vertical tab, unlike `is_ascii_whitespace`.
+        fn is_value(b: u8) -> bool {
+            !matches!(
+                b,
+                b' ' | b'\t'
+                    | b'\n'
+                    | b'\x0b'
+                    | b'\x0c'
+                    | b'\r'
+                    | b'"'
+                    | b'\''
+                    | b'`'
+                    | b','
+                    | b';'
+                    | b'&'
+                    | b'|'
+                    | b'<'
+                    | b'>'
+                    | b'('
+                    | b')'
+                    | b'{'
+                    | b'}'
+                    | b'['
+                    | b']'
+                    | b'\\'
+            )
+        }
+        const MIN_LEN: usize = 8;
+        let mut budget = text.len().saturating_mul(16).saturating_add(1 << 16);
+        let mut i = 0;
+        while i < text.len() {
+            if !is_value(text[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < text.len() && is_value(text[i]) {
+                i += 1;
+            }
+            let run = &text[start..i];
+            // The regex wants a closing delimiter (or the end) after the value.
+            if run.len() < MIN_LEN || matches!(text.get(i), Some(b'(' | b'{' | b'[')) {
+                continue;
+            }
+            for p in 0..=run.len() - MIN_LEN {
+                let boundary = p == 0
+                    || !run[p - 1].is_ascii_alphanumeric()
+                    || (p == 2 && run.starts_with(b"-p"));
+                if !boundary {
+                    continue;
+                }
+                let value = &run[p..];
+                if budget < value.len() {
+                    return true;
+                }
+                budget -= value.len();
+                let value = String::from_utf8_lossy(value);
+                if rule
+                    .validators
+                    .iter()
+                    .all(|v| v.check_with(&value, rule.min_randomness))
+                {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Stage 3: is this capture really a credential?

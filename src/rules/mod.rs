@@ -174,6 +174,10 @@ pub struct Rule {
     pub validators: Vec<Validator>,
     pub entropy: Option<f64>,
     pub min_randomness: Option<f64>,
+    /// See `RuleSpec::value_gate`.
+    pub value_gate: bool,
+    /// See `RuleSpec::keywords_match_case`.
+    pub keywords_match_case: bool,
     /// Compiled from `path_globs` on first use (eagerly for custom rules, to validate them).
     paths: OnceLock<Option<GlobSet>>,
     /// The `paths` globs as written (for examples and listings).
@@ -435,6 +439,8 @@ pub fn compile_rule(
             .collect::<Result<_, _>>()?,
         entropy: spec.entropy,
         min_randomness: spec.min_randomness,
+        value_gate: spec.value_gate,
+        keywords_match_case: spec.keywords_match_case,
         // Built-in globs are checked by the test suite and compiled when first needed;
         // a user's are compiled now so that a bad one is a located error.
         paths: match origin {

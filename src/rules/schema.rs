@@ -149,6 +149,19 @@ pub struct RuleSpec {
     /// a generator produced it. With the `random` validator it replaces that validator's
     /// default threshold (0.5).
     pub min_randomness: Option<f64>,
+    /// The regex's `secret` is a whole run of value characters (anything but whitespace,
+    /// quotes and ``,;&|<>(){}[]\``) ending at a delimiter other than an opening bracket.
+    /// Then, before compiling the regex, the matcher checks that the text holds such a run
+    /// (or a tail of one after punctuation) that passes the rule's validators, and skips
+    /// the rule when none does. For big heuristic regexes (generic secrets), whose
+    /// keywords occur in nearly every commit and whose compilation costs milliseconds.
+    #[serde(default)]
+    pub value_gate: bool,
+    /// The keywords only count in the case written (`PUBLIC_` but not `public_`): the
+    /// prefilter is case-insensitive, and this rule's regex would be compiled and run on
+    /// every text that merely says `public_`.
+    #[serde(default)]
+    pub keywords_match_case: bool,
     /// Only files whose repo-relative path matches one of these globs.
     #[serde(default)]
     pub paths: Vec<Spanned<String>>,

@@ -9,6 +9,7 @@
 pub mod commits;
 pub mod diff;
 pub mod history;
+pub mod index;
 pub mod push;
 pub mod staged;
 

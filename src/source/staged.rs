@@ -14,6 +14,7 @@ use git2::{ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use rayon::prelude::*;
 
 use super::diff::{self, scan_change, FileChange, FileOutcome};
+use super::index::{self, IndexFile};
 use super::{Limits, ScanStats, ScanUnit};
 
 /// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
@@ -161,19 +162,17 @@ fn index_tree_in_memory<'r>(repo: &'r Repository, index: &mut Index) -> Option<T
 
 /// The changes between HEAD (or the empty tree) and the index being committed.
 pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<FileChange>> {
-    let index = index_of(repo)?;
+    if repo.is_bare() {
+        bail!("this is a bare repository: there is nothing staged to scan");
+    }
     let head = head_tree(repo)?;
     let head_id = repo.head().ok().and_then(|h| h.target());
     let parents = merge_parent_trees(repo, head_id)?;
-    let mut opts = diff::tree_diff_options();
-    let mut index = index;
-    let mut diff = match index_tree_in_memory(repo, &mut index) {
-        Some(tree) => repo.diff_tree_to_tree(head.as_ref(), Some(&tree), Some(&mut opts)),
-        None => repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts)),
-    }
-    .context("comparing HEAD with the index")?;
-    diff::find_renames(&mut diff)?;
-    let changes = diff::changed_files(&diff, &mut stats.submodules_skipped)
+    let files = match fast_staged_files(repo, head.as_ref(), stats)? {
+        Some(files) => files,
+        None => libgit2_staged_files(repo, head.as_ref(), stats)?,
+    };
+    let changes = files
         .into_iter()
         .map(|(path, old, new)| {
             let others = parents.iter().map(|t| blob_at(t, &path)).collect();
@@ -187,6 +186,55 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
         })
         .collect();
     Ok(changes)
+}
+
+/// Path, blob replaced (if any), new blob.
+type ChangedFile = (String, Option<Oid>, Oid);
+
+/// The common case, at `git diff --cached` speed: our own index reader and a cache-tree
+/// guided comparison with HEAD (see [`index`]). `None` when libgit2 must do it: an index
+/// this reader leaves to libgit2, conflicts, or files both added and deleted (a rename
+/// may be among them, and only libgit2 detects renames).
+fn fast_staged_files(
+    repo: &Repository,
+    head: Option<&Tree>,
+    stats: &mut ScanStats,
+) -> Result<Option<Vec<ChangedFile>>> {
+    let Some(idx) = IndexFile::read(&index::index_path(repo)) else {
+        return Ok(None);
+    };
+    let Some(diff) =
+        index::staged_files(repo, &idx, head).context("comparing HEAD with the index")?
+    else {
+        return Ok(None);
+    };
+    if diff.deletions && diff.files.iter().any(|(_, old, _)| old.is_none()) {
+        return Ok(None);
+    }
+    stats.submodules_skipped += diff.submodules;
+    Ok(Some(
+        diff.files
+            .into_iter()
+            .map(|(p, old, new)| (String::from_utf8_lossy(&p).into_owned(), old, new))
+            .collect(),
+    ))
+}
+
+/// The general case: libgit2's tree diff with rename detection.
+fn libgit2_staged_files(
+    repo: &Repository,
+    head: Option<&Tree>,
+    stats: &mut ScanStats,
+) -> Result<Vec<ChangedFile>> {
+    let mut index = index_of(repo)?;
+    let mut opts = diff::tree_diff_options();
+    let mut diff = match index_tree_in_memory(repo, &mut index) {
+        Some(tree) => repo.diff_tree_to_tree(head, Some(&tree), Some(&mut opts)),
+        None => repo.diff_tree_to_index(head, Some(&index), Some(&mut opts)),
+    }
+    .context("comparing HEAD with the index")?;
+    diff::find_renames(&mut diff)?;
+    Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
 }
 
 fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
@@ -301,6 +349,127 @@ pub fn read_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::template::Rng;
+    use std::process::Command;
+
+    /// Runs the real git CLI in `dir`, isolated from the developer's configuration.
+    fn git(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    const NAMES: &[&str] = &[
+        "a", "b.txt", "c-d", "c.d", "c", "d/e", "d/f/g", "d/f/h", "d-x", "d0", "z/y/x/w",
+    ];
+
+    /// Applies a random change to the work tree at one of a few colliding names (files
+    /// that become directories and back, `a` vs `a.b` vs `a-b` orderings, symlinks).
+    fn random_change(dir: &Path, rng: &mut Rng) {
+        let name = NAMES[rng.below(NAMES.len())];
+        let path = dir.join(name);
+        let _ = std::fs::remove_dir_all(&path);
+        match rng.below(6) {
+            0 => {
+                let _ = std::fs::remove_file(&path);
+            }
+            1 => {
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::create_dir_all(&path);
+                let _ = std::fs::write(path.join("inner"), rng.string(b"xyz\n", 20));
+            }
+            2 => {
+                let _ = std::fs::remove_file(&path);
+                if let Some(parent) = path.parent() {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                let _ = std::os::unix::fs::symlink(rng.string(b"abc", 5), &path);
+            }
+            _ => {
+                if let Some(parent) = path.parent() {
+                    if parent.is_file() {
+                        let _ = std::fs::remove_file(parent);
+                    }
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                let _ = std::fs::remove_file(&path);
+                let len = 1 + rng.below(40);
+                let _ = std::fs::write(&path, rng.string(b"pqr\n", len));
+            }
+        }
+    }
+
+    /// The fast index reader and the libgit2 diff must agree on every staged state they
+    /// both handle: random histories with files turning into directories, symlinks,
+    /// deletions, intent-to-add entries, index version 4, and cache trees in every state.
+    #[test]
+    fn fast_staged_files_agree_with_libgit2() {
+        let mut compared = 0;
+        for seed in 0..24u64 {
+            let tmp = tempfile::tempdir().expect("temp dir");
+            let dir = tmp.path();
+            git(dir, &["init", "-q"]);
+            let mut rng = Rng::new(seed);
+            if seed % 3 == 0 {
+                git(dir, &["update-index", "--index-version", "4"]);
+            }
+            for round in 0..4 {
+                for _ in 0..3 + rng.below(6) {
+                    random_change(dir, &mut rng);
+                }
+                git(dir, &["add", "-A"]);
+                if rng.below(3) == 0 {
+                    let _ = std::fs::write(dir.join("ita"), "x\n");
+                    git(dir, &["add", "-N", "ita"]);
+                }
+                if rng.below(2) == 0 {
+                    // `git write-tree` refreshes the cache tree without committing.
+                    git(dir, &["write-tree"]);
+                }
+                let repo = Repository::open(dir).expect("open");
+                let head = head_tree(&repo).expect("head");
+                let mut fast_stats = ScanStats::default();
+                let fast = fast_staged_files(&repo, head.as_ref(), &mut fast_stats).expect("fast");
+                let mut slow_stats = ScanStats::default();
+                let mut slow =
+                    libgit2_staged_files(&repo, head.as_ref(), &mut slow_stats).expect("libgit2");
+                if let Some(mut fast) = fast {
+                    // libgit2 lists an intent-to-add path as an empty new file; git does
+                    // not commit it. Either way there is no line to scan.
+                    let empty = Oid::hash_object(git2::ObjectType::Blob, b"").expect("hash");
+                    slow.retain(|(path, _, new)| !(path == "ita" && *new == empty));
+                    fast.sort();
+                    slow.sort();
+                    assert_eq!(fast, slow, "seed {seed} round {round}");
+                    assert_eq!(fast_stats.submodules_skipped, slow_stats.submodules_skipped);
+                    compared += 1;
+                }
+                if round % 2 == 1 {
+                    let _ = std::fs::remove_file(dir.join("ita"));
+                    git(dir, &["add", "-A"]);
+                    git(dir, &["commit", "-q", "--allow-empty", "-m", "r"]);
+                }
+            }
+        }
+        // Most states have no added+deleted pair and take the fast path.
+        assert!(compared >= 40, "only {compared} states compared");
+    }
 
     #[test]
     fn relative_paths_resolve_lexically() {
