@@ -155,11 +155,7 @@ impl TreeWalk {
                     };
                     // A mode change alone (chmod +x) adds no line.
                     if old_blob != Some(id) {
-                        self.changed.push((
-                            String::from_utf8_lossy(prefix).into_owned(),
-                            old_blob,
-                            id,
-                        ));
+                        self.changed.push((super::path_text(prefix), old_blob, id));
                     }
                 }
             }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
 
-use super::{CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+use super::{path_text, CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
 
 /// git's heuristic: a NUL in the first 8000 bytes makes a blob binary.
 pub fn is_binary(content: &[u8]) -> bool {
@@ -61,10 +61,7 @@ pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option
             *submodules += 1;
             continue;
         }
-        let Some(path) = new
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
+        let Some(path) = new.path_bytes().map(path_text) else {
             continue;
         };
         let old = match delta.status() {
