@@ -166,7 +166,7 @@ pub fn scan_change(
     // Check the size from the object header before inflating anything.
     let (size, _) = odb
         .read_header(change.new)
-        .with_context(|| format!("reading object {} ({})", change.new, change.path))?;
+        .with_context(|| format!("reading object {} ({:?})", change.new, change.path))?;
     if size as u64 > limits.max_file_size {
         stats.oversized.push(OversizedFile {
             path: change.path.clone(),
@@ -177,7 +177,7 @@ pub fn scan_change(
     }
     let new_blob = repo
         .find_blob(change.new)
-        .with_context(|| format!("reading blob {} ({})", change.new, change.path))?;
+        .with_context(|| format!("reading blob {} ({:?})", change.new, change.path))?;
     let new = new_blob.content();
     if is_binary(new) {
         stats.binary_skipped += 1;
