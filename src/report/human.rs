@@ -20,7 +20,7 @@ use colored::Colorize;
 use super::{Report, ScanKind};
 use crate::finding::{Allowed, Finding};
 use crate::rules::schema::Severity;
-use crate::source::{path_bytes, ScanStats};
+use crate::source::{path_bytes, Limits, ScanStats};
 
 /// Characters a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC
 /// starts escape sequences, CR and BS overwrite, LF starts a new report line), line and
@@ -180,12 +180,24 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
             .as_deref()
             .map(|c| format!(" in commit {}", &c[..c.len().min(10)]))
             .unwrap_or_default();
+        let why = if o.limit >= Limits::CEILING {
+            format!(
+                "{} is over {}, the most keyguard reads into memory for one file (git does not diff files this big either). Check it by hand.",
+                human_size(o.size),
+                human_size(o.limit)
+            )
+        } else {
+            format!(
+                "{} is over the size limit ({}). Check it by hand, or raise [scan] max_file_size in .keyguard.toml.",
+                human_size(o.size),
+                human_size(o.limit)
+            )
+        };
         writeln!(
             out,
-            "{} {}{at} was NOT scanned: {} is over the size limit. Check it by hand, or raise [scan] max_file_size in .keyguard.toml.",
+            "{} {}{at} was NOT scanned: {why}",
             "keyguard: warning:".yellow().bold(),
             quote_path(&o.path),
-            human_size(o.size)
         )?;
     }
     Ok(())

@@ -194,7 +194,7 @@ fn diff_with_renames(
 ) -> Result<Vec<Changed>> {
     let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    diff::find_renames(&mut diff)?;
+    diff::find_renames(repo, &mut diff)?;
     Ok(diff::changed_files(&diff, submodules))
 }
 

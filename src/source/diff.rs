@@ -5,6 +5,9 @@
 //! `binary`) decide what is text: a hostile or careless attribute could hide a key. Here
 //! binary means "has a NUL byte in its first 8000 bytes", exactly git's own heuristic,
 //! and nothing in the repository's config or attributes changes it.
+//!
+//! Every blob is read whole, so sizes are checked from object headers first: nothing over
+//! the size limit is inflated, here or in rename detection.
 
 use std::sync::Arc;
 
@@ -32,13 +35,59 @@ pub fn tree_diff_options() -> DiffOptions {
     opts
 }
 
+/// Blobs over this size are never compared for inexact rename detection.
+///
+/// libgit2 reads both blobs of a candidate pair whole into memory to compare them, and
+/// skips a pair only when both are over 127 bytes and their sizes differ more than 8×: so
+/// staging a 1 GB file next to deleting a 100-byte one made it inflate the whole gigabyte
+/// (1 GB of memory, seconds) before a single line was scanned. Above this size only
+/// exact renames (same blob) are detected, which never reads a blob.
+pub const RENAME_MAX_BLOB: u64 = 10 << 20;
+
 /// Detects renames with fixed settings: the user's `diff.renames` must not change what is
 /// scanned (a rename that adds nothing must stay silent).
-pub fn find_renames(diff: &mut Diff) -> Result<()> {
+///
+/// When an added or deleted blob is over [`RENAME_MAX_BLOB`], this diff gets exact rename
+/// detection only. That can only make the scan stricter: a file renamed *and* edited in
+/// the same change then counts as added, all its lines scanned.
+pub fn find_renames(repo: &Repository, diff: &mut Diff) -> Result<()> {
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(2000);
+    if has_big_rename_candidate(repo, diff)? {
+        find.exact_match_only(true);
+    }
     diff.find_similar(Some(&mut find))
         .context("detecting renames")
+}
+
+/// Whether inexact rename detection would have to read a blob over [`RENAME_MAX_BLOB`].
+/// Only object headers are read, and only when there are both rename sources (deleted
+/// files) and targets (added files): otherwise libgit2 compares nothing.
+fn has_big_rename_candidate(repo: &Repository, diff: &Diff) -> Result<bool> {
+    let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
+    let mut sources = Vec::new();
+    let mut targets = Vec::new();
+    for delta in diff.deltas() {
+        match delta.status() {
+            Delta::Deleted if blob(delta.old_file().mode()) => sources.push(delta.old_file()),
+            Delta::Added if blob(delta.new_file().mode()) => targets.push(delta.new_file()),
+            _ => {}
+        }
+    }
+    if sources.is_empty() || targets.is_empty() {
+        return Ok(false);
+    }
+    let odb = repo.odb().context("opening the object database")?;
+    // The object header, not the size libgit2 may have from the index: that one is the
+    // work tree file's, after filters, and cut to 32 bits.
+    for file in sources.iter().chain(&targets) {
+        match odb.read_header(file.id()) {
+            Ok((size, _)) if size as u64 > RENAME_MAX_BLOB => return Ok(true),
+            // A missing blob is an error when it is read for scanning; libgit2 skips it.
+            _ => {}
+        }
+    }
+    Ok(false)
 }
 
 /// `(path, old blob, new blob)` of every file a tree-level diff adds or changes. Deletions
@@ -163,14 +212,17 @@ pub fn scan_change(
         return Ok(FileOutcome::Nothing);
     }
     let odb = repo.odb().context("opening the object database")?;
-    // Check the size from the object header before inflating anything.
+    // Check the size from the object header before inflating anything: a blob is read
+    // whole into memory.
     let (size, _) = odb
         .read_header(change.new)
         .with_context(|| format!("reading object {} ({:?})", change.new, change.path))?;
-    if size as u64 > limits.max_file_size {
+    let limit = limits.file_limit();
+    if size as u64 > limit {
         stats.oversized.push(OversizedFile {
             path: change.path.clone(),
             size: size as u64,
+            limit,
             commit: commit.map(|c| c.id.clone()),
         });
         return Ok(FileOutcome::Skipped);
@@ -188,7 +240,9 @@ pub fn scan_change(
         let (size, _) = odb
             .read_header(oid)
             .with_context(|| format!("reading object {oid}"))?;
-        if size as u64 > limits.max_file_size.saturating_mul(4) {
+        // An old version too big to read counts as absent: every line of the new one is
+        // then added, which can only make the scan stricter.
+        if size as u64 > limit.saturating_mul(4).min(Limits::CEILING) {
             return Ok(None);
         }
         let blob = repo

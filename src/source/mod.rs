@@ -195,6 +195,8 @@ pub struct ScanStats {
 pub struct OversizedFile {
     pub path: String,
     pub size: u64,
+    /// The limit it is over: `max_file_size`, or [`Limits::CEILING`] when that is lower.
+    pub limit: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
@@ -214,6 +216,22 @@ impl ScanStats {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_file_size: u64,
+}
+
+impl Limits {
+    /// The largest file keyguard reads, whatever `max_file_size` says.
+    ///
+    /// A blob is read whole into memory, and scanning it takes about 2.5× its size (the
+    /// blob and its text), 4× when it is diffed against an old version: a 1 GB file would
+    /// need gigabytes and most of a minute. git itself stops diffing files at this size
+    /// (`core.bigFileThreshold`, 512 MiB) and treats them as binary. A file over it is
+    /// reported as not scanned, like any file over the limit.
+    pub const CEILING: u64 = 512 << 20;
+
+    /// The size above which a file is not read: `max_file_size`, at most [`Self::CEILING`].
+    pub fn file_limit(&self) -> u64 {
+        self.max_file_size.min(Self::CEILING)
+    }
 }
 
 impl Default for Limits {

@@ -172,7 +172,7 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
         None => repo.diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    diff::find_renames(&mut diff)?;
+    diff::find_renames(repo, &mut diff)?;
     let changes = diff::changed_files(&diff, &mut stats.submodules_skipped)
         .into_iter()
         .map(|(path, old, new)| {
