@@ -4,7 +4,8 @@
 //! repository diff with patches, because that would let `.gitattributes` (`-diff`,
 //! `binary`) decide what is text: a hostile or careless attribute could hide a key. Here
 //! binary means "has a NUL byte in its first 8000 bytes", exactly git's own heuristic,
-//! and nothing in the repository's config or attributes changes it.
+//! and nothing in the repository's config or attributes changes it. A binary file's bytes
+//! are never matched, but its path still is (see [`FileOutcome::Unit`]).
 //!
 //! Every blob is read whole, so sizes are checked from object headers first: nothing over
 //! the size limit is inflated, here or in rename detection.
@@ -184,8 +185,11 @@ pub fn allow_lines(content: &[u8]) -> Vec<u32> {
 
 /// What one file of a change yields.
 pub enum FileOutcome {
+    /// Its added lines; or, for a file whose content is not scanned (binary, or over the
+    /// size limit, counted in the stats), a unit with no text: rules about the path
+    /// itself (a committed `.p12` keystore) still apply, content rules find nothing.
     Unit(ScanUnit),
-    Skipped,
+    /// Nothing added.
     Nothing,
 }
 
@@ -198,6 +202,17 @@ pub struct FileChange {
     pub others: Vec<Option<Oid>>,
     /// Scan every line of `new` (pre-commit framework file mode).
     pub whole: bool,
+}
+
+/// The unit of a file whose content is not scanned: its path only, so that rules about
+/// the path still see it (binary keystores are exactly the files path rules are for).
+/// Content rules run on no text and find nothing. A version that one of the merged
+/// parents already has is not introduced by this change.
+fn path_only(change: &FileChange, commit: Option<&Arc<CommitInfo>>) -> FileOutcome {
+    if change.others.contains(&Some(change.new)) {
+        return FileOutcome::Nothing;
+    }
+    FileOutcome::Unit(ScanUnit::new(change.path.clone(), commit.cloned()))
 }
 
 /// Reads the blobs of `change` and builds its unit, recording skips in `stats`.
@@ -225,7 +240,7 @@ pub fn scan_change(
             limit,
             commit: commit.map(|c| c.id.clone()),
         });
-        return Ok(FileOutcome::Skipped);
+        return Ok(path_only(change, commit));
     }
     let new_blob = repo
         .find_blob(change.new)
@@ -233,7 +248,7 @@ pub fn scan_change(
     let new = new_blob.content();
     if is_binary(new) {
         stats.binary_skipped += 1;
-        return Ok(FileOutcome::Skipped);
+        return Ok(path_only(change, commit));
     }
     let read_old = |oid: Option<Oid>| -> Result<Option<Vec<u8>>> {
         let Some(oid) = oid else { return Ok(None) };

@@ -111,7 +111,9 @@ pub fn path_bytes(text: &str) -> Vec<u8> {
 /// The added text of one file in one change.
 #[derive(Debug, Clone)]
 pub struct ScanUnit {
-    /// Repo-relative path with `/` separators, as [`path_text`] writes it.
+    /// Repo-relative path with `/` separators, as [`path_text`] writes it. Empty `text`
+    /// with no `lines` is a file whose content is not scanned (binary or over the size
+    /// limit): only rules about the path itself can match it.
     pub path: String,
     pub commit: Option<Arc<CommitInfo>>,
     /// The added lines, each followed by `\n` (CR and LF stripped from the originals).
