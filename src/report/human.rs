@@ -5,7 +5,13 @@
 //! commands that take it out of the commit (or, for a push, out of the unpushed
 //! history). It ends with how to mark a false positive and, labelled as the last
 //! resort, how to skip the hook.
+//!
+//! Everything printed here that comes from the repository (paths, commit messages, masked
+//! values, a repository's own rule texts) goes through [`quote_path`], [`shell_quote`] or
+//! [`clean`] first: a hostile repository must not be able to send escape sequences to the
+//! terminal or forge report lines with a newline in a file name.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -14,7 +20,96 @@ use colored::Colorize;
 use super::{Report, ScanKind};
 use crate::finding::{Allowed, Finding};
 use crate::rules::schema::Severity;
-use crate::source::ScanStats;
+use crate::source::{path_bytes, Limits, ScanStats};
+
+/// Characters a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC
+/// starts escape sequences, CR and BS overwrite, LF starts a new report line), line and
+/// paragraph separators, and bidirectional overrides, which reorder what is shown
+/// ("Trojan Source").
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// Writes `c` as a C escape: a letter where C has one, else its UTF-8 bytes in octal.
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\x07' => out.push_str("\\a"),
+        '\x08' => out.push_str("\\b"),
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\x0b' => out.push_str("\\v"),
+        '\x0c' => out.push_str("\\f"),
+        '\r' => out.push_str("\\r"),
+        _ => {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{b:03o}"));
+            }
+        }
+    }
+}
+
+/// Free text from the repository (a commit summary, a masked value, a rule's description
+/// in the repository's `.keyguard.toml`) with every character a terminal would act on
+/// written as a visible escape.
+fn clean(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A path as the user should see it: as is (spaces, quotes and non-ASCII text included),
+/// unless it holds a control character or a byte that is not UTF-8, or starts with a
+/// double quote; then in double quotes with C escapes, as git quotes paths
+/// (`"dir/a\nb"`, `"caf\351.txt"`). Only a quoted path starts with a quote, so the
+/// two forms cannot be confused. `text` is a path as the sources write it (see
+/// [`crate::source::path_text`]).
+fn quote_path(text: &str) -> Cow<'_, str> {
+    let raw = path_bytes(text);
+    if let Ok(s) = std::str::from_utf8(&raw) {
+        if !s.starts_with('"') && !s.chars().any(is_unsafe) {
+            // The real name (`path_text` may have doubled a backslash).
+            return if s == text {
+                Cow::Borrowed(text)
+            } else {
+                Cow::Owned(s.to_string())
+            };
+        }
+    }
+    let mut out = String::from("\"");
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if is_unsafe(c) => push_escaped(&mut out, c),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out.push('"');
+    Cow::Owned(out)
+}
 
 fn human_size(n: u64) -> String {
     match n {
@@ -39,7 +134,7 @@ fn where_scanned(kind: ScanKind) -> &'static str {
 }
 
 fn write_finding(out: &mut dyn Write, f: &Finding) -> std::io::Result<()> {
-    let loc = format!("{}:{}:{}", f.file, f.line, f.column);
+    let loc = format!("{}:{}:{}", quote_path(&f.file), f.line, f.column);
     let tag = match (f.allowed, f.severity) {
         (Some(Allowed::Inline), _) => " [allowed inline]".dimmed().to_string(),
         (Some(Allowed::Baseline), _) => " [in baseline]".dimmed().to_string(),
@@ -51,21 +146,27 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> std::io::Result<()> {
         out,
         "  {}  {} {}{}",
         loc.bold(),
-        f.rule.description.red().bold(),
+        clean(&f.rule.description).red().bold(),
         format!("({})", f.rule.id).dimmed(),
         tag
     )?;
     if let Some(c) = &f.commit {
-        writeln!(out, "      commit       {} {}", c.short.yellow(), c.summary)?;
+        writeln!(
+            out,
+            "      commit       {} {}",
+            c.short.yellow(),
+            clean(&c.summary)
+        )?;
     }
     if f.rule.file_rule {
-        writeln!(out, "      file         {}", f.masked)?;
+        // A file rule's "secret" is the path.
+        writeln!(out, "      file         {}", quote_path(&f.masked))?;
     } else {
         let len = f.secret.expose().chars().count();
         writeln!(
             out,
             "      secret       {}  {}",
-            f.masked.bold(),
+            clean(&f.masked).bold(),
             format!("({len} chars, masked)").dimmed()
         )?;
     }
@@ -79,12 +180,24 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
             .as_deref()
             .map(|c| format!(" in commit {}", &c[..c.len().min(10)]))
             .unwrap_or_default();
+        let why = if o.limit >= Limits::CEILING {
+            format!(
+                "{} is over {}, the most keyguard reads into memory for one file (git does not diff files this big either). Check it by hand.",
+                human_size(o.size),
+                human_size(o.limit)
+            )
+        } else {
+            format!(
+                "{} is over the size limit ({}). Check it by hand, or raise [scan] max_file_size in .keyguard.toml.",
+                human_size(o.size),
+                human_size(o.limit)
+            )
+        };
         writeln!(
             out,
-            "{} {}{at} was NOT scanned: {} is over the size limit. Check it by hand, or raise [scan] max_file_size in .keyguard.toml.",
+            "{} {}{at} was NOT scanned: {why}",
             "keyguard: warning:".yellow().bold(),
-            o.path,
-            human_size(o.size)
+            quote_path(&o.path),
         )?;
     }
     Ok(())
@@ -104,12 +217,12 @@ fn write_advice(
     )?;
     let mut seen = BTreeSet::new();
     for f in blocking.iter().filter(|f| seen.insert(f.rule.id.clone())) {
-        let who = f.rule.provider.as_deref().unwrap_or(&f.rule.description);
+        let who = clean(f.rule.provider.as_deref().unwrap_or(&f.rule.description));
         if let Some(url) = &f.rule.remediation.revoke_url {
-            writeln!(out, "       {who}: {}", url.cyan())?;
+            writeln!(out, "       {who}: {}", clean(url).cyan())?;
         }
         for step in &f.rule.remediation.steps {
-            writeln!(out, "       {who}: {step}")?;
+            writeln!(out, "       {who}: {}", clean(step))?;
         }
     }
     let env_vars: BTreeSet<&str> = blocking
@@ -121,7 +234,7 @@ fn write_advice(
     } else {
         env_vars
             .iter()
-            .map(|v| format!("${v}"))
+            .map(|v| format!("${}", clean(v)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -138,14 +251,15 @@ fn write_advice(
                 "  3. {} Your working-tree edits stay as they are:",
                 "Take it out of this commit.".bold()
             )?;
+            // `--`: a path that starts with `-` must not be read as an option.
             for file in &files {
                 let q = shell_quote(file);
-                writeln!(out, "       git restore --staged {q}    # unstage it")?;
+                writeln!(out, "       git restore --staged -- {q}    # unstage it")?;
                 writeln!(
                     out,
                     "       # edit {q}: remove the key, read it from the environment instead"
                 )?;
-                writeln!(out, "       git add {q}")?;
+                writeln!(out, "       git add -- {q}")?;
             }
         }
         ScanKind::Push => {
@@ -193,16 +307,42 @@ fn write_advice(
     )
 }
 
-/// Quotes a path for a POSIX shell when it needs it.
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+/// Quotes a path (as the sources write it) for a shell when it needs it: single quotes
+/// for printable text; `$'…'` with C escapes (POSIX.1-2024, bash, zsh, ksh) for a path
+/// with control characters or bytes that are not UTF-8, which single quotes would print
+/// raw to the terminal.
+fn shell_quote(text: &str) -> String {
+    let raw = path_bytes(text);
+    if !raw.is_empty()
+        && raw
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(b))
     {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+        return text.to_string();
     }
+    if let Ok(s) = std::str::from_utf8(&raw) {
+        if !s.chars().any(is_unsafe) {
+            return format!("'{}'", s.replace('\'', "'\\''"));
+        }
+    }
+    let mut out = String::from("$'");
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\'' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if is_unsafe(c) => push_escaped(&mut out, c),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\{b:03o}"));
+        }
+    }
+    out.push('\'');
+    out
 }
 
 pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Result<()> {
@@ -308,12 +448,41 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::path_text;
 
     #[test]
     fn quoting() {
         assert_eq!(shell_quote("src/a.py"), "src/a.py");
         assert_eq!(shell_quote("my file"), "'my file'");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("d\u{e9}j\u{e0}"), "'d\u{e9}j\u{e0}'");
+        assert_eq!(shell_quote("a\nb\u{1b}[2J'"), "$'a\\nb\\033[2J\\''");
+        assert_eq!(shell_quote(&path_text(b"caf\xe9")), "$'caf\\351'");
+    }
+
+    #[test]
+    fn paths_are_quoted_like_git() {
+        assert_eq!(quote_path("src/a b.py"), "src/a b.py");
+        assert_eq!(quote_path("d\u{e9}j\u{e0}.txt"), "d\u{e9}j\u{e0}.txt");
+        assert_eq!(quote_path("dir/a\nb\tc"), "\"dir/a\\nb\\tc\"");
+        assert_eq!(quote_path("x\u{1b}[2J\u{7}"), "\"x\\033[2J\\a\"");
+        // Quotes and backslashes inside a name are shown as they are ...
+        assert_eq!(quote_path("say \"hi\".txt"), "say \"hi\".txt");
+        assert_eq!(quote_path(&path_text(b"x\\377")), "x\\377");
+        // ... but a name that starts with a quote could pass for a quoted one.
+        assert_eq!(quote_path("\"x\\n\""), "\"\\\"x\\\\n\\\"\"");
+        assert_eq!(quote_path(&path_text(b"caf\xe9.txt")), "\"caf\\351.txt\"");
+        assert_eq!(quote_path(&path_text(b"a\\\xff")), "\"a\\\\\\377\"");
+        // C1 controls and bidirectional overrides, as their UTF-8 bytes.
+        assert_eq!(quote_path("a\u{9b}b"), "\"a\\302\\233b\"");
+        assert_eq!(quote_path("a\u{202e}b"), "\"a\\342\\200\\256b\"");
+    }
+
+    #[test]
+    fn free_text_is_cleaned() {
+        assert_eq!(clean("fix: the thing"), "fix: the thing");
+        assert_eq!(clean("\u{1b}]0;pwned\u{7}x\ry"), "\\033]0;pwned\\ax\\ry");
+        assert!(!clean("a\u{9b}2Jb").chars().any(|c| c.is_control()));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //!
 //! `{"findings":[{"rule_id","description","provider","file","line","column","commit",
 //! "secret","fingerprint","severity"}], "allowed":[…], "summary":{…}}`. `secret` is the
-//! masked form; `commit` is null for staged scans.
+//! masked form; `commit` is null for staged scans. `file` is the path itself when it is
+//! UTF-8 (control characters are JSON escapes like any other); a byte that is not UTF-8
+//! is written `\NNN` in octal, as git quotes it (see `source::path_text`), so two paths
+//! never read the same.
 
 use std::io::Write;
 

@@ -15,10 +15,11 @@ use crate::finding::{Allowed, Finding};
 use crate::rules::schema::Severity;
 use crate::rules::Rule;
 
-/// Percent-encodes a repo-relative path for a SARIF `uri`.
+/// Percent-encodes a repo-relative path (as the sources write it) for a SARIF `uri`: the
+/// path's own bytes, so that one that is not UTF-8 is still exact.
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
+    for b in crate::source::path_bytes(path) {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(b as char);
         } else {
@@ -145,5 +146,7 @@ mod tests {
     fn uris_are_encoded() {
         assert_eq!(uri("src/a b.py"), "src/a%20b.py");
         assert_eq!(uri("d\u{e9}j\u{e0}.txt"), "d%C3%A9j%C3%A0.txt");
+        let raw = crate::source::path_text(b"caf\xe9\n.txt");
+        assert_eq!(uri(&raw), "caf%E9%0A.txt");
     }
 }

@@ -31,9 +31,15 @@ pub fn example_path(globs: &[String]) -> String {
         .unwrap_or_else(|| "src/example.txt".to_string())
 }
 
-/// Whether `rule` reports something in `text` (scanned as a file at `path`).
+/// Whether `rule` reports something in `text` (scanned as a file at `path`). A file rule
+/// without a regex is about paths only (a binary keystore has no text to match): its
+/// examples and near-misses are paths, scanned as a file whose content is not read.
 pub fn rule_matches_at(matcher: &Matcher, rule: &Rule, path: &str, text: &str) -> Result<bool> {
-    let unit = unit_of(path, text);
+    let unit = if rule.file_rule && rule.regex_source().is_none() {
+        ScanUnit::new(text.to_string(), None)
+    } else {
+        unit_of(path, text)
+    };
     Ok(matcher.scan(&unit)?.iter().any(|c| c.rule.id == rule.id))
 }
 

@@ -155,11 +155,7 @@ impl TreeWalk {
                     };
                     // A mode change alone (chmod +x) adds no line.
                     if old_blob != Some(id) {
-                        self.changed.push((
-                            String::from_utf8_lossy(prefix).into_owned(),
-                            old_blob,
-                            id,
-                        ));
+                        self.changed.push((super::path_text(prefix), old_blob, id));
                     }
                 }
             }
@@ -198,7 +194,7 @@ fn diff_with_renames(
 ) -> Result<Vec<Changed>> {
     let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    diff::find_renames(&mut diff)?;
+    diff::find_renames(repo, &mut diff)?;
     Ok(diff::changed_files(&diff, submodules))
 }
 

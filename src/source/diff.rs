@@ -4,14 +4,18 @@
 //! repository diff with patches, because that would let `.gitattributes` (`-diff`,
 //! `binary`) decide what is text: a hostile or careless attribute could hide a key. Here
 //! binary means "has a NUL byte in its first 8000 bytes", exactly git's own heuristic,
-//! and nothing in the repository's config or attributes changes it.
+//! and nothing in the repository's config or attributes changes it. A binary file's bytes
+//! are never matched, but its path still is (see [`FileOutcome::Unit`]).
+//!
+//! Every blob is read whole, so sizes are checked from object headers first: nothing over
+//! the size limit is inflated, here or in rename detection.
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
 
-use super::{CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+use super::{path_text, CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
 
 /// git's heuristic: a NUL in the first 8000 bytes makes a blob binary.
 pub fn is_binary(content: &[u8]) -> bool {
@@ -32,13 +36,59 @@ pub fn tree_diff_options() -> DiffOptions {
     opts
 }
 
+/// Blobs over this size are never compared for inexact rename detection.
+///
+/// libgit2 reads both blobs of a candidate pair whole into memory to compare them, and
+/// skips a pair only when both are over 127 bytes and their sizes differ more than 8×: so
+/// staging a 1 GB file next to deleting a 100-byte one made it inflate the whole gigabyte
+/// (1 GB of memory, seconds) before a single line was scanned. Above this size only
+/// exact renames (same blob) are detected, which never reads a blob.
+pub const RENAME_MAX_BLOB: u64 = 10 << 20;
+
 /// Detects renames with fixed settings: the user's `diff.renames` must not change what is
 /// scanned (a rename that adds nothing must stay silent).
-pub fn find_renames(diff: &mut Diff) -> Result<()> {
+///
+/// When an added or deleted blob is over [`RENAME_MAX_BLOB`], this diff gets exact rename
+/// detection only. That can only make the scan stricter: a file renamed *and* edited in
+/// the same change then counts as added, all its lines scanned.
+pub fn find_renames(repo: &Repository, diff: &mut Diff) -> Result<()> {
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(2000);
+    if has_big_rename_candidate(repo, diff)? {
+        find.exact_match_only(true);
+    }
     diff.find_similar(Some(&mut find))
         .context("detecting renames")
+}
+
+/// Whether inexact rename detection would have to read a blob over [`RENAME_MAX_BLOB`].
+/// Only object headers are read, and only when there are both rename sources (deleted
+/// files) and targets (added files): otherwise libgit2 compares nothing.
+fn has_big_rename_candidate(repo: &Repository, diff: &Diff) -> Result<bool> {
+    let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
+    let mut sources = Vec::new();
+    let mut targets = Vec::new();
+    for delta in diff.deltas() {
+        match delta.status() {
+            Delta::Deleted if blob(delta.old_file().mode()) => sources.push(delta.old_file()),
+            Delta::Added if blob(delta.new_file().mode()) => targets.push(delta.new_file()),
+            _ => {}
+        }
+    }
+    if sources.is_empty() || targets.is_empty() {
+        return Ok(false);
+    }
+    let odb = repo.odb().context("opening the object database")?;
+    // The object header, not the size libgit2 may have from the index: that one is the
+    // work tree file's, after filters, and cut to 32 bits.
+    for file in sources.iter().chain(&targets) {
+        match odb.read_header(file.id()) {
+            Ok((size, _)) if size as u64 > RENAME_MAX_BLOB => return Ok(true),
+            // A missing blob is an error when it is read for scanning; libgit2 skips it.
+            _ => {}
+        }
+    }
+    Ok(false)
 }
 
 /// `(path, old blob, new blob)` of every file a tree-level diff adds or changes. Deletions
@@ -61,10 +111,7 @@ pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option
             *submodules += 1;
             continue;
         }
-        let Some(path) = new
-            .path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-        else {
+        let Some(path) = new.path_bytes().map(path_text) else {
             continue;
         };
         let old = match delta.status() {
@@ -138,8 +185,11 @@ pub fn allow_lines(content: &[u8]) -> Vec<u32> {
 
 /// What one file of a change yields.
 pub enum FileOutcome {
+    /// Its added lines; or, for a file whose content is not scanned (binary, or over the
+    /// size limit, counted in the stats), a unit with no text: rules about the path
+    /// itself (a committed `.p12` keystore) still apply, content rules find nothing.
     Unit(ScanUnit),
-    Skipped,
+    /// Nothing added.
     Nothing,
 }
 
@@ -154,6 +204,17 @@ pub struct FileChange {
     pub whole: bool,
 }
 
+/// The unit of a file whose content is not scanned: its path only, so that rules about
+/// the path still see it (binary keystores are exactly the files path rules are for).
+/// Content rules run on no text and find nothing. A version that one of the merged
+/// parents already has is not introduced by this change.
+fn path_only(change: &FileChange, commit: Option<&Arc<CommitInfo>>) -> FileOutcome {
+    if change.others.contains(&Some(change.new)) {
+        return FileOutcome::Nothing;
+    }
+    FileOutcome::Unit(ScanUnit::new(change.path.clone(), commit.cloned()))
+}
+
 /// Reads the blobs of `change` and builds its unit, recording skips in `stats`.
 pub fn scan_change(
     repo: &Repository,
@@ -166,32 +227,37 @@ pub fn scan_change(
         return Ok(FileOutcome::Nothing);
     }
     let odb = repo.odb().context("opening the object database")?;
-    // Check the size from the object header before inflating anything.
+    // Check the size from the object header before inflating anything: a blob is read
+    // whole into memory.
     let (size, _) = odb
         .read_header(change.new)
-        .with_context(|| format!("reading object {} ({})", change.new, change.path))?;
-    if size as u64 > limits.max_file_size {
+        .with_context(|| format!("reading object {} ({:?})", change.new, change.path))?;
+    let limit = limits.file_limit();
+    if size as u64 > limit {
         stats.oversized.push(OversizedFile {
             path: change.path.clone(),
             size: size as u64,
+            limit,
             commit: commit.map(|c| c.id.clone()),
         });
-        return Ok(FileOutcome::Skipped);
+        return Ok(path_only(change, commit));
     }
     let new_blob = repo
         .find_blob(change.new)
-        .with_context(|| format!("reading blob {} ({})", change.new, change.path))?;
+        .with_context(|| format!("reading blob {} ({:?})", change.new, change.path))?;
     let new = new_blob.content();
     if is_binary(new) {
         stats.binary_skipped += 1;
-        return Ok(FileOutcome::Skipped);
+        return Ok(path_only(change, commit));
     }
     let read_old = |oid: Option<Oid>| -> Result<Option<Vec<u8>>> {
         let Some(oid) = oid else { return Ok(None) };
         let (size, _) = odb
             .read_header(oid)
             .with_context(|| format!("reading object {oid}"))?;
-        if size as u64 > limits.max_file_size.saturating_mul(4) {
+        // An old version too big to read counts as absent: every line of the new one is
+        // then added, which can only make the scan stricter.
+        if size as u64 > limit.saturating_mul(4).min(Limits::CEILING) {
             return Ok(None);
         }
         let blob = repo

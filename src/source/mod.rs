@@ -25,10 +25,96 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// A repository path (raw bytes from git) as text, unambiguously.
+///
+/// git paths are bytes: they may be invalid UTF-8, and a hostile repository can put any
+/// byte but NUL and `/` in a name. Path globs (rules, allowlists) and the reports need
+/// text, and two different paths must never be reported the same way (a lossy decode
+/// turns every invalid byte into U+FFFD). So: a UTF-8 path is itself, and each byte that
+/// is not part of a UTF-8 character is written `\NNN`, in octal, as git quotes it; a
+/// backslash that could then be misread as part of an escape (one followed by a
+/// backslash or an octal digit) is doubled. Any real path stays readable and glob-able,
+/// and [`path_bytes`] gives back the exact bytes. Control characters are kept as they
+/// are: the text is data, and each report escapes what it prints (see `report::human`).
+pub fn path_text(raw: &[u8]) -> String {
+    enum Atom<'a> {
+        Text(&'a str),
+        Byte(u8),
+    }
+    let mut atoms = Vec::new();
+    for chunk in raw.utf8_chunks() {
+        atoms.push(Atom::Text(chunk.valid()));
+        atoms.extend(chunk.invalid().iter().map(|&b| Atom::Byte(b)));
+    }
+    let mut out = String::with_capacity(raw.len());
+    for (i, atom) in atoms.iter().enumerate() {
+        match atom {
+            Atom::Byte(b) => out.push_str(&format!("\\{b:03o}")),
+            Atom::Text(t) => {
+                let mut chars = t.chars().peekable();
+                while let Some(c) = chars.next() {
+                    out.push(c);
+                    if c != '\\' {
+                        continue;
+                    }
+                    // What comes next in the output: the next character of this text, or
+                    // the next atom (an escape starts with a backslash).
+                    let next_is_special = match chars.peek() {
+                        Some(&n) => n == '\\' || ('0'..='7').contains(&n),
+                        None => match atoms.get(i + 1) {
+                            Some(Atom::Byte(_)) => true,
+                            Some(Atom::Text(t)) => {
+                                t.starts_with(|n: char| n == '\\' || ('0'..='7').contains(&n))
+                            }
+                            None => false,
+                        },
+                    };
+                    if next_is_special {
+                        out.push('\\');
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The exact bytes of a path written by [`path_text`]: `\\` is a backslash, `\NNN` (three
+/// octal digits) is that byte, and any other backslash is itself.
+pub fn path_bytes(text: &str) -> Vec<u8> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            if b.get(i + 1) == Some(&b'\\') {
+                out.push(b'\\');
+                i += 2;
+                continue;
+            }
+            if let Some(&[d0, d1, d2]) = b.get(i + 1..i + 4) {
+                if (b'0'..=b'3').contains(&d0)
+                    && (b'0'..=b'7').contains(&d1)
+                    && (b'0'..=b'7').contains(&d2)
+                {
+                    out.push((d0 - b'0') << 6 | (d1 - b'0') << 3 | (d2 - b'0'));
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
 /// The added text of one file in one change.
 #[derive(Debug, Clone)]
 pub struct ScanUnit {
-    /// Repo-relative path with `/` separators (lossy if not UTF-8).
+    /// Repo-relative path with `/` separators, as [`path_text`] writes it. Empty `text`
+    /// with no `lines` is a file whose content is not scanned (binary or over the size
+    /// limit): only rules about the path itself can match it.
     pub path: String,
     pub commit: Option<Arc<CommitInfo>>,
     /// The added lines, each followed by `\n` (CR and LF stripped from the originals).
@@ -112,6 +198,8 @@ pub struct ScanStats {
 pub struct OversizedFile {
     pub path: String,
     pub size: u64,
+    /// The limit it is over: `max_file_size`, or [`Limits::CEILING`] when that is lower.
+    pub limit: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
 }
@@ -131,6 +219,22 @@ impl ScanStats {
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_file_size: u64,
+}
+
+impl Limits {
+    /// The largest file keyguard reads, whatever `max_file_size` says.
+    ///
+    /// A blob is read whole into memory, and scanning it takes about 2.5× its size (the
+    /// blob and its text), 4× when it is diffed against an old version: a 1 GB file would
+    /// need gigabytes and most of a minute. git itself stops diffing files at this size
+    /// (`core.bigFileThreshold`, 512 MiB) and treats them as binary. A file over it is
+    /// reported as not scanned, like any file over the limit.
+    pub const CEILING: u64 = 512 << 20;
+
+    /// The size above which a file is not read: `max_file_size`, at most [`Self::CEILING`].
+    pub fn file_limit(&self) -> u64 {
+        self.max_file_size.min(Self::CEILING)
+    }
 }
 
 impl Default for Limits {
@@ -155,6 +259,51 @@ mod tests {
         let off = u.text.find("key").unwrap();
         assert_eq!(u.locate(off), (9, 7, 1));
         assert_eq!(u.line_text(1), "h\u{e9}llo key");
+    }
+
+    #[test]
+    fn path_text_is_the_path_when_it_can_be() {
+        for p in [
+            "src/a.py",
+            "my file.txt",
+            "d\u{e9}j\u{e0}/x",
+            "a\nb\tc\u{1b}[2J",
+            r"C:\temp\x",
+        ] {
+            assert_eq!(path_text(p.as_bytes()), p);
+        }
+    }
+
+    #[test]
+    fn path_text_escapes_invalid_bytes_and_ambiguous_backslashes() {
+        assert_eq!(path_text(b"caf\xe9.txt"), r"caf\351.txt");
+        assert_eq!(path_text(b"x\xff"), r"x\377");
+        // A real backslash that would read as an escape is doubled.
+        assert_eq!(path_text(br"x\377"), r"x\\377");
+        assert_eq!(path_text(b"a\\\xff"), r"a\\\377");
+        assert_eq!(path_text(br"a\\b"), r"a\\\b");
+        // Three different paths, three different texts.
+        let texts = [
+            path_text(b"x\xff"),
+            path_text(b"x\xfe"),
+            path_text(br"x\377"),
+        ];
+        assert!(texts[0] != texts[1] && texts[1] != texts[2] && texts[0] != texts[2]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn path_bytes_inverts_path_text(raw in proptest::collection::vec(
+            proptest::sample::select(vec![b'a', b'\\', b'0', b'3', b'7', b'8', 0xe9, 0xff, 0xc3, 0xa9, b'\n']),
+            0..12,
+        )) {
+            proptest::prop_assert_eq!(path_bytes(&path_text(&raw)), raw);
+        }
+
+        #[test]
+        fn any_bytes_round_trip(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..24)) {
+            proptest::prop_assert_eq!(path_bytes(&path_text(&raw)), raw);
+        }
     }
 
     #[test]

@@ -215,7 +215,7 @@ fn fast_staged_files(
     Ok(Some(
         diff.files
             .into_iter()
-            .map(|(p, old, new)| (String::from_utf8_lossy(&p).into_owned(), old, new))
+            .map(|(p, old, new)| (super::path_text(&p), old, new))
             .collect(),
     ))
 }
@@ -233,25 +233,58 @@ fn libgit2_staged_files(
         None => repo.diff_tree_to_index(head, Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    diff::find_renames(&mut diff)?;
+    diff::find_renames(repo, &mut diff)?;
     Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
 }
 
 fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
-    tree.get_path(Path::new(path))
+    tree.get_path(&os_path(&super::path_bytes(path)))
         .ok()
         .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
         .map(|e| e.id())
 }
 
+/// A repository path's exact bytes as a file-system path (git paths need not be UTF-8).
+#[cfg(unix)]
+fn os_path(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn os_path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// A path from the command line as the bytes git records (`/`-separated).
+#[cfg(unix)]
+fn git_path_bytes(p: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn git_path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().replace('\\', "/").into_bytes()
+}
+
 /// Whole staged contents of the named files (paths relative to the current directory):
-/// what the pre-commit framework asks for when it hands over file names.
+/// what the pre-commit framework asks for when it hands over file names. Looked up in
+/// our own index reader when it can read the index (no SHA-1 pass over the whole file),
+/// else in libgit2's.
 pub fn named_files(
     repo: &Repository,
     files: &[PathBuf],
     stats: &mut ScanStats,
 ) -> Result<Vec<FileChange>> {
-    let index = index_of(repo)?;
+    if repo.is_bare() {
+        bail!("this is a bare repository: there is nothing staged to scan");
+    }
+    let fast = IndexFile::read(&index::index_path(repo));
+    let slow = match fast {
+        Some(_) => None,
+        None => Some(index_of(repo)?),
+    };
     let workdir = repo.workdir().context("repository has no working tree")?;
     let workdir = workdir
         .canonicalize()
@@ -262,15 +295,18 @@ pub fn named_files(
     for f in files {
         let rel = repo_relative(&workdir, &cwd, f)
             .with_context(|| format!("{} is outside the repository", f.display()))?;
-        let rel_str = rel.to_string_lossy().replace('\\', "/");
-        match index.get_path(&rel, 0) {
-            Some(entry) if entry.mode == u32::from(FileMode::Commit) => {
-                stats.submodules_skipped += 1
-            }
-            Some(entry) => changes.push(FileChange {
-                path: rel_str,
+        let raw = git_path_bytes(&rel);
+        let entry = match (&fast, &slow) {
+            (Some(idx), _) => idx.get(&raw).map(|e| (e.mode, e.id)),
+            (None, Some(index)) => index.get_path(&rel, 0).map(|e| (e.mode, e.id)),
+            (None, None) => None,
+        };
+        match entry {
+            Some((mode, _)) if mode == u32::from(FileMode::Commit) => stats.submodules_skipped += 1,
+            Some((_, id)) => changes.push(FileChange {
+                path: super::path_text(&raw),
                 old: None,
-                new: entry.id,
+                new: id,
                 others: Vec::new(),
                 whole: true,
             }),
