@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{anyhow, Result};
 use memchr::memmem;
 
@@ -68,9 +68,13 @@ impl Prefilter {
     fn automaton(&self) -> Option<&AhoCorasick> {
         self.automaton
             .get_or_init(|| {
+                // Overlapping search (every keyword, even inside another) cannot use the
+                // SIMD prefilters, so the automaton's own speed is all there is: a DFA
+                // (built once, for big scans only) runs it about twice as fast as an NFA.
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
                     .build(&self.keywords)
                     .ok()
             })
