@@ -166,33 +166,6 @@ fn assert_run_has_no_secret(run: &Run, secret: &str) {
     assert_text_has_no_secret(&run.all(), secret);
 }
 
-/// (file, line, column, rule id) of every reported finding.
-fn hits(v: &Value) -> Vec<(String, u64, u64, String)> {
-    v["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().expect("file").to_string(),
-                f["line"].as_u64().expect("line"),
-                f["column"].as_u64().expect("column"),
-                f["rule_id"].as_str().expect("rule_id").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn hit(file: &str, line: u64, column: u64, rule: &str) -> (String, u64, u64, String) {
-    (file.to_string(), line, column, rule.to_string())
-}
-
-fn summary(v: &Value, field: &str) -> u64 {
-    v["summary"][field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("summary.{field} in {v}"))
-}
-
 /// `keyguard ARGS --format json` (with `stdin`), asserting the exit status and that no
 /// secret leaked; the parsed report.
 fn scan_json(r: &Repo, args: &[&str], stdin: Option<&[u8]>, secrets: &[&str], want: i32) -> Value {

@@ -51,37 +51,10 @@ fn scan(r: &Repo, secrets: &[&str], want: i32) -> Value {
     scan_in(r, ".", &["--staged"], secrets, want)
 }
 
-/// (file, line, column, rule id) of every reported finding, in report order.
-fn hits(v: &Value) -> Vec<(String, u64, u64, String)> {
-    v["findings"]
-        .as_array()
-        .expect("findings array")
-        .iter()
-        .map(|f| {
-            (
-                f["file"].as_str().expect("file").to_string(),
-                f["line"].as_u64().expect("line"),
-                f["column"].as_u64().expect("column"),
-                f["rule_id"].as_str().expect("rule_id").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn hit(file: &str, line: u64, column: u64, rule: &str) -> (String, u64, u64, String) {
-    (file.to_string(), line, column, rule.to_string())
-}
-
 /// 1-based character column of `needle` in `line`.
 fn col(line: &str, needle: &str) -> u64 {
     let at = line.find(needle).expect("needle in line");
     line[..at].chars().count() as u64 + 1
-}
-
-fn summary(v: &Value, field: &str) -> u64 {
-    v["summary"][field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("summary.{field} in {v}"))
 }
 
 /// Combined stdout and stderr (hooks' output reaches git's stderr).

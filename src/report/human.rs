@@ -91,11 +91,18 @@ fn quote_path(text: &str) -> Cow<'_, str> {
             };
         }
     }
-    let mut out = String::from("\"");
+    Cow::Owned(c_quoted(&raw, "\"", '"'))
+}
+
+/// `raw` between `open` and `close` with C escapes: the closing quote and backslash
+/// escaped, unsafe characters as escapes, bytes that are not UTF-8 in octal. Both
+/// git's path quoting and the shell's `$'…'` read it back exactly.
+fn c_quoted(raw: &[u8], open: &str, close: char) -> String {
+    let mut out = String::from(open);
     for chunk in raw.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
-                '"' | '\\' => {
+                c if c == close || c == '\\' => {
                     out.push('\\');
                     out.push(c);
                 }
@@ -107,8 +114,8 @@ fn quote_path(text: &str) -> Cow<'_, str> {
             out.push_str(&format!("\\{b:03o}"));
         }
     }
-    out.push('"');
-    Cow::Owned(out)
+    out.push(close);
+    out
 }
 
 fn human_size(n: u64) -> String {
@@ -325,24 +332,7 @@ fn shell_quote(text: &str) -> String {
             return format!("'{}'", s.replace('\'', "'\\''"));
         }
     }
-    let mut out = String::from("$'");
-    for chunk in raw.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\'' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                c if is_unsafe(c) => push_escaped(&mut out, c),
-                c => out.push(c),
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\{b:03o}"));
-        }
-    }
-    out.push('\'');
-    out
+    c_quoted(&raw, "$'", '\'')
 }
 
 pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Result<()> {

@@ -258,3 +258,31 @@ pub fn finding_rules(o: &Output) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// (file, line, column, rule id) of every finding of a JSON report, in report order.
+pub fn hits(v: &serde_json::Value) -> Vec<(String, u64, u64, String)> {
+    v["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().expect("file").to_string(),
+                f["line"].as_u64().expect("line"),
+                f["column"].as_u64().expect("column"),
+                f["rule_id"].as_str().expect("rule_id").to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn hit(file: &str, line: u64, column: u64, rule: &str) -> (String, u64, u64, String) {
+    (file.to_string(), line, column, rule.to_string())
+}
+
+/// A counter of a JSON report's summary.
+pub fn summary(v: &serde_json::Value, field: &str) -> u64 {
+    v["summary"][field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("summary.{field} in {v}"))
+}
