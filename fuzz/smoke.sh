@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-for t in matcher config prepush; do
+for t in matcher config prepush index; do
     mkdir -p "fuzz/corpus/$t"
     echo "== fuzzing $t for ${secs}s"
     cargo +nightly fuzz run "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- -max_total_time="$secs" -max_len=65536 -rss_limit_mb=1024

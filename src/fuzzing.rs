@@ -84,3 +84,17 @@ pub fn config(data: &[u8]) {
 pub fn prepush(data: &[u8]) {
     let _ = push::parse_input(&String::from_utf8_lossy(data));
 }
+
+/// Arbitrary bytes as an index file: decoding never panics, and what it accepts is
+/// internally consistent (every entry has a path; lookups find what the list holds).
+pub fn index(data: &[u8]) {
+    if let Some(idx) = crate::source::index::IndexFile::parse(data) {
+        for e in idx.entries.iter().take(64) {
+            assert!(!e.path.is_empty());
+            // Entries come out in git's order, so every stage-0 entry can be looked up.
+            if e.stage == 0 {
+                assert!(idx.get(&e.path).is_some());
+            }
+        }
+    }
+}

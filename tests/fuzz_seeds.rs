@@ -60,3 +60,20 @@ fn prepush_seeds() {
         fuzzing::prepush(&s);
     }
 }
+
+#[test]
+fn index_seeds() {
+    // The seeds are real index files (v2 with a cache tree, v4) that the reader accepts.
+    for name in ["v2-cache-tree", "v4"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/seeds/index")
+            .join(name);
+        let idx = keyguard::source::index::IndexFile::parse(&std::fs::read(path).unwrap())
+            .unwrap_or_else(|| panic!("seed {name} does not parse"));
+        assert_eq!(idx.entries.len(), 3, "{name}");
+        assert!(idx.get(b"src/a/b.rs").is_some(), "{name}");
+    }
+    for s in seeds("index") {
+        fuzzing::index(&s);
+    }
+}

@@ -49,7 +49,7 @@ pub struct CacheTree {
 /// The decoded index.
 #[derive(Debug)]
 pub struct IndexFile {
-    /// Sorted by path then stage, as git keeps them.
+    /// Sorted by path then stage, as git keeps them (checked when reading).
     pub entries: Vec<IndexEntry>,
     pub cache_tree: Option<CacheTree>,
 }
@@ -137,6 +137,14 @@ impl IndexFile {
                 stage,
                 intent_to_add,
             });
+        }
+        // The comparison with HEAD relies on git's order (by path, then stage): the entries
+        // of a directory are then contiguous. An index out of order is left to libgit2.
+        if entries
+            .windows(2)
+            .any(|w| (w[0].path.as_slice(), w[0].stage) >= (w[1].path.as_slice(), w[1].stage))
+        {
+            return None;
         }
         let mut cache_tree = None;
         while r.pos < body_end {
@@ -444,6 +452,11 @@ mod tests {
             let _ = IndexFile::parse(&full[..n]);
         }
         assert!(IndexFile::parse(&index(5, &[], &[])).is_none());
+        // Out of order (or duplicated) entries: left to libgit2.
+        let b = entry_v2(b"b", 0o100644, [1; 20], None);
+        let a2 = entry_v2(b"a", 0o100644, [1; 20], None);
+        assert!(IndexFile::parse(&index(2, &[b.clone(), a2.clone()], &[])).is_none());
+        assert!(IndexFile::parse(&index(2, &[a2.clone(), a2], &[])).is_none());
         assert!(IndexFile::parse(b"DIRC\0\0\0\x02\xff\xff\xff\xff").is_none());
     }
 
@@ -462,11 +475,11 @@ mod tests {
         }
         let d = index(
             4,
-            &[entry_v4(0, b"src/main.rs"), entry_v4(7, b"lib.rs")],
+            &[entry_v4(0, b"src/lib.rs"), entry_v4(6, b"main.rs")],
             &[],
         );
         let idx = IndexFile::parse(&d).expect("v4 parses");
-        assert_eq!(idx.entries[1].path, b"src/lib.rs");
+        assert_eq!(idx.entries[1].path, b"src/main.rs");
         // Stripping more than the previous path holds is corruption, not a panic.
         assert!(IndexFile::parse(&index(4, &[entry_v4(9, b"x")], &[])).is_none());
     }
