@@ -312,12 +312,7 @@ impl Matcher {
                     return true;
                 }
                 budget -= value.len();
-                let value = String::from_utf8_lossy(value);
-                if rule
-                    .validators
-                    .iter()
-                    .all(|v| v.check_with(&value, rule.min_randomness))
-                {
+                if passes_validators(rule, &String::from_utf8_lossy(value)) {
                     return true;
                 }
             }
@@ -330,11 +325,7 @@ impl Matcher {
         if secret.is_empty() {
             return false;
         }
-        if !rule
-            .validators
-            .iter()
-            .all(|v| v.check_with(secret, rule.min_randomness))
-        {
+        if !passes_validators(rule, secret) {
             return false;
         }
         if let Some(min) = rule.entropy {
@@ -354,6 +345,13 @@ impl Matcher {
         }
         !(rule.allowlist.allows(secret) || self.global_allow.allows(secret))
     }
+}
+
+/// The rule's validators (checksums, structure, randomness) all accept `secret`.
+fn passes_validators(rule: &Rule, secret: &str) -> bool {
+    rule.validators
+        .iter()
+        .all(|v| v.check_with(secret, rule.min_randomness))
 }
 
 /// Where findings overlap (a specific rule and a looser one on the same text), keep the

@@ -16,7 +16,6 @@
 //! libgit2, which knows every corner of the format. The format is git's public
 //! `gitformat-index(5)`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Tree};
@@ -43,7 +42,19 @@ pub struct IndexEntry {
 pub struct CacheTree {
     /// `None` when an entry under this directory changed since the tree was written.
     pub id: Option<Oid>,
-    pub children: HashMap<Vec<u8>, CacheTree>,
+    /// Subdirectories by name. A plain list: read on every commit, looked up only along
+    /// changed paths, and a hash map per directory cost more to build than it saves.
+    pub children: Vec<(Vec<u8>, CacheTree)>,
+}
+
+impl CacheTree {
+    /// The cache-tree entry of the subdirectory `name`, if recorded.
+    pub fn child(&self, name: &[u8]) -> Option<&CacheTree> {
+        self.children
+            .iter()
+            .find(|(n, _)| n.as_slice() == name)
+            .map(|(_, c)| c)
+    }
 }
 
 /// The decoded index.
@@ -204,10 +215,10 @@ fn parse_cache_node(r: &mut Reader, depth: usize) -> Option<(Vec<u8>, CacheTree)
     } else {
         None
     };
-    let mut children = HashMap::with_capacity(subtrees.min(1024));
+    let mut children = Vec::with_capacity(subtrees.min(1024));
     for _ in 0..subtrees {
         let (child_name, child) = parse_cache_node(r, depth + 1)?;
-        children.insert(child_name, child);
+        children.push((child_name, child));
     }
     Some((name, CacheTree { id, children }))
 }
@@ -339,7 +350,7 @@ fn compare_dir(
             if old_tree.is_some() {
                 matched += 1;
             }
-            let child = cache.and_then(|c| c.children.get(dir));
+            let child = cache.and_then(|c| c.child(dir));
             compare_dir(repo, &entries[i..end], sub_prefix, old_tree, child, out)?;
             i = end;
             continue;
@@ -432,7 +443,7 @@ mod tests {
         assert!(!idx.entries[0].intent_to_add);
         let ct = idx.cache_tree.clone().expect("cache tree");
         assert_eq!(ct.id, Oid::from_bytes(&[9; 20]).ok());
-        assert_eq!(ct.children.get(&b"dir"[..]).map(|c| c.id), Some(None));
+        assert_eq!(ct.child(b"dir").map(|c| c.id), Some(None));
         assert!(idx.get(b"dir/b").is_some());
         assert!(idx.get(b"dir").is_none());
     }

@@ -134,11 +134,41 @@ fn fetch_head_merges(repo: &Repository) -> Vec<Oid> {
         .collect()
 }
 
-fn index_of(repo: &Repository) -> Result<Index> {
+/// A bare repository has no index: nothing can be staged in it.
+fn ensure_not_bare(repo: &Repository) -> Result<()> {
     if repo.is_bare() {
         bail!("this is a bare repository: there is nothing staged to scan");
     }
+    Ok(())
+}
+
+fn index_of(repo: &Repository) -> Result<Index> {
+    ensure_not_bare(repo)?;
     repo.index().context("reading the index")
+}
+
+/// The index, read by our reader when it can (no SHA-1 pass over the file), else by libgit2.
+enum StagedIndex {
+    Ours(IndexFile),
+    Libgit2(Index),
+}
+
+impl StagedIndex {
+    fn open(repo: &Repository) -> Result<Self> {
+        ensure_not_bare(repo)?;
+        match IndexFile::read(&index::index_path(repo)) {
+            Some(idx) => Ok(StagedIndex::Ours(idx)),
+            None => index_of(repo).map(StagedIndex::Libgit2),
+        }
+    }
+
+    /// Mode and blob of the stage-0 entry at `raw` (`rel` is the same path for libgit2).
+    fn entry(&self, raw: &[u8], rel: &Path) -> Option<(u32, Oid)> {
+        match self {
+            StagedIndex::Ours(idx) => idx.get(raw).map(|e| (e.mode, e.id)),
+            StagedIndex::Libgit2(index) => index.get_path(rel, 0).map(|e| (e.mode, e.id)),
+        }
+    }
 }
 
 /// The tree the index would commit, built in memory.
@@ -162,9 +192,7 @@ fn index_tree_in_memory<'r>(repo: &'r Repository, index: &mut Index) -> Option<T
 
 /// The changes between HEAD (or the empty tree) and the index being committed.
 pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<FileChange>> {
-    if repo.is_bare() {
-        bail!("this is a bare repository: there is nothing staged to scan");
-    }
+    ensure_not_bare(repo)?;
     let head = head_tree(repo)?;
     let head_id = repo.head().ok().and_then(|h| h.target());
     let parents = merge_parent_trees(repo, head_id)?;
@@ -269,22 +297,13 @@ fn git_path_bytes(p: &Path) -> Vec<u8> {
 }
 
 /// Whole staged contents of the named files (paths relative to the current directory):
-/// what the pre-commit framework asks for when it hands over file names. Looked up in
-/// our own index reader when it can read the index (no SHA-1 pass over the whole file),
-/// else in libgit2's.
+/// what the pre-commit framework asks for when it hands over file names.
 pub fn named_files(
     repo: &Repository,
     files: &[PathBuf],
     stats: &mut ScanStats,
 ) -> Result<Vec<FileChange>> {
-    if repo.is_bare() {
-        bail!("this is a bare repository: there is nothing staged to scan");
-    }
-    let fast = IndexFile::read(&index::index_path(repo));
-    let slow = match fast {
-        Some(_) => None,
-        None => Some(index_of(repo)?),
-    };
+    let index = StagedIndex::open(repo)?;
     let workdir = repo.workdir().context("repository has no working tree")?;
     let workdir = workdir
         .canonicalize()
@@ -296,12 +315,7 @@ pub fn named_files(
         let rel = repo_relative(&workdir, &cwd, f)
             .with_context(|| format!("{} is outside the repository", f.display()))?;
         let raw = git_path_bytes(&rel);
-        let entry = match (&fast, &slow) {
-            (Some(idx), _) => idx.get(&raw).map(|e| (e.mode, e.id)),
-            (None, Some(index)) => index.get_path(&rel, 0).map(|e| (e.mode, e.id)),
-            (None, None) => None,
-        };
-        match entry {
+        match index.entry(&raw, &rel) {
             Some((mode, _)) if mode == u32::from(FileMode::Commit) => stats.submodules_skipped += 1,
             Some((_, id)) => changes.push(FileChange {
                 path: super::path_text(&raw),
