@@ -13,6 +13,8 @@ Creates under WORKDIR:
   minified/  a staged 10 MB single-line minified file
   lines/     a staged file of 1M short lines
   tiny/      50,000 tiny files staged
+  moved/     5,000 files, then one commit moving and editing every one of them
+  moved-staged/  the same move and edit, staged
 
 Keys are generated here at run time from their public formats; nothing realistic is
 stored in the repository. The same seed always gives the same workloads.
@@ -258,6 +260,35 @@ def pathological(root, scale):
     git(p, "add", "-A")
 
 
+def moved(root, scale):
+    """A commit that moves and edits 5,000 files: the shape that makes similarity rename
+    detection quadratic (added x deleted files). `moved` holds it as a commit, `moved-staged`
+    holds the same change staged."""
+    rng = random.Random(SEED + 4)
+    n = int(5000 * scale) or 10
+    path = os.path.join(root, "moved")
+    init(path)
+    for i in range(n):
+        d = os.path.join(path, f"old/m{i % 50:02d}")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, f"f{i:05d}.txt"), "w") as f:
+            f.write(text_file(rng, 2000))
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--no-verify", "-m", "base")
+    staged = os.path.join(root, "moved-staged")
+    subprocess.run(["git", "clone", "-q", path, staged], check=True)
+    for repo in (path, staged):
+        git(repo, "config", "user.name", "bench")
+        git(repo, "config", "user.email", "bench@example.invalid")
+        os.rename(os.path.join(repo, "old"), os.path.join(repo, "new"))
+        for i in range(n):
+            with open(os.path.join(repo, f"new/m{i % 50:02d}/f{i:05d}.txt"), "a") as f:
+                f.write(code_line(rng) + "\n")
+        git(repo, "add", "-A")
+    git(path, "commit", "-q", "--no-verify", "-m", "move and edit every file")
+    return path
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -265,7 +296,7 @@ def main():
     root = os.path.abspath(sys.argv[1])
     scale = float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == "--scale" else 1.0
     os.makedirs(root, exist_ok=True)
-    only = os.environ.get("KEYGUARD_BENCH_ONLY", "typical,big,history,pathological").split(",")
+    only = os.environ.get("KEYGUARD_BENCH_ONLY", "typical,big,history,pathological,moved").split(",")
     if "typical" in only or "big" in only:
         typical(root, scale)
     if "big" in only:
@@ -274,6 +305,8 @@ def main():
         history(root, scale)
     if "pathological" in only:
         pathological(root, scale)
+    if "moved" in only:
+        moved(root, scale)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ kg="${CARGO_TARGET_DIR:-$here/target}/release/keyguard"
 
 if [ ! -f "$work/.generated-$scale" ]; then
     echo "== generating workloads in $work (scale $scale)" >&2
-    rm -rf "$work"/{typical,big,history,minified,lines,tiny}
+    rm -rf "$work"/{typical,big,history,minified,lines,tiny,moved,moved-staged}
     python3 "$here/benches/gen.py" "$work" --scale "$scale"
     touch "$work/.generated-$scale"
 fi
@@ -67,6 +67,8 @@ out="$work/results.md"
     row minified-10MB "$work/minified" "$kg --staged -q --max-file-size 64M" "git diff --cached -U0" "linear"
     row 1M-lines "$work/lines" "$kg --staged -q --max-file-size 64M" "git diff --cached -U0" "linear"
     row 50k-tiny-files "$work/tiny" "$kg --staged -q" "git diff --cached -U0" "linear"
+    row move-5000-staged "$work/moved-staged" "$kg --staged -q" "git diff --cached -U0" "linear"
+    row move-5000-commit "$work/moved" "$kg scan HEAD~1..HEAD -q" "git log -p -1 HEAD" "linear"
 } | tee "$out"
 
 # Correctness alongside speed: no false alarm on big, every planted key found in history.
