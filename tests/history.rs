@@ -1154,3 +1154,59 @@ fn machine_formats_never_show_progress_or_colour() {
         }
     }
 }
+
+/// A merge must compare a file with the other parent's version at the same path *bytes*:
+/// for a file name that is not UTF-8, looking up its escaped text (`caf\351.txt`) never
+/// found the other parent's file, so every line the merged branch brought in was reported
+/// again as added by the merge.
+#[test]
+fn a_merge_compares_a_non_utf8_path_with_the_merged_branch() {
+    use std::os::unix::ffi::OsStrExt;
+    let r = Repo::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    let shown = r"caf\351.txt";
+    r.write("README.md", "hello\n");
+    commit_at(&r, "base", "2024-01-01T00:00:00Z");
+    r.git(&["switch", "-q", "-c", "feature"]);
+    let merged_key = openai_project_key();
+    std::fs::write(
+        r.path().join(name),
+        format!("a = 1\nkey = {merged_key}\nb = 2\n"),
+    )
+    .unwrap();
+    let on_branch = commit_at(&r, "add key on a branch", "2024-01-02T00:00:00Z");
+    r.git(&["switch", "-q", "main"]);
+    r.write("main.txt", "main side\n");
+    commit_at(&r, "main side", "2024-01-03T00:00:00Z");
+    r.git(&["merge", "-q", "--no-ff", "--no-commit", "feature"]);
+    // The resolution itself adds a line with another key to the merged file.
+    let resolution_key = github_pat();
+    std::fs::write(
+        r.path().join(name),
+        format!("a = 1\nkey = {merged_key}\nb = 2\ntoken = {resolution_key}\n"),
+    )
+    .unwrap();
+    let merge = commit_at(&r, "merge feature", "2024-01-04T00:00:00Z");
+
+    // The merge and the main-side commit, not the branch's own commit.
+    let range = format!("{merge}^2..{merge}");
+    let out = r.keyguard(&["scan", &range, "--format", "json"]);
+    assert_no_secret(&out, &merged_key);
+    assert_no_secret(&out, &resolution_key);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        found(&json(&out)),
+        vec![("github-pat".into(), merge.clone(), shown.into(), 4)],
+        "only the resolution's key is added by the merge"
+    );
+
+    // The whole history: each key once, in the commit that introduced it.
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(
+        found(&json(&out)),
+        vec![
+            ("openai-project-key".into(), on_branch, shown.into(), 2),
+            ("github-pat".into(), merge, shown.into(), 4),
+        ]
+    );
+}

@@ -8,13 +8,12 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Commit, Oid, Repository, Tree};
 
-use super::diff::{self, FileChange};
+use super::diff::{self, blob_at, Changed, FileChange};
 use super::{CommitInfo, ScanStats};
 
 pub fn commit_info(c: &Commit) -> CommitInfo {
@@ -24,13 +23,6 @@ pub fn commit_info(c: &Commit) -> CommitInfo {
         id,
         summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
     }
-}
-
-fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
-    tree.get_path(Path::new(path))
-        .ok()
-        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-        .map(|e| e.id())
 }
 
 /// The file changes commit `oid` introduces.
@@ -68,14 +60,14 @@ pub fn commit_changes(
         walk.changed
     };
     let mut changes = Vec::with_capacity(changed.len());
-    for (path, old, new) in changed {
-        let others: Vec<Option<Oid>> = parents.iter().skip(1).map(|t| blob_at(t, &path)).collect();
+    for (raw, old, new) in changed {
+        let others: Vec<Option<Oid>> = parents.iter().skip(1).map(|t| blob_at(t, &raw)).collect();
         // In a merge, a file identical to another parent's version adds nothing.
         if others.contains(&Some(new)) {
             continue;
         }
         changes.push(FileChange {
-            path,
+            path: super::path_text(&raw),
             old,
             new,
             others,
@@ -84,10 +76,6 @@ pub fn commit_changes(
     }
     Ok((info, changes))
 }
-
-/// A changed file: its path, the first parent's blob (if it had a file there) and the
-/// new blob.
-type Changed = (String, Option<Oid>, Oid);
 
 const MODE_TYPE: i32 = 0o170000;
 const MODE_TREE: i32 = 0o040000;
@@ -155,7 +143,7 @@ impl TreeWalk {
                     };
                     // A mode change alone (chmod +x) adds no line.
                     if old_blob != Some(id) {
-                        self.changed.push((super::path_text(prefix), old_blob, id));
+                        self.changed.push((prefix.clone(), old_blob, id));
                     }
                 }
             }
@@ -329,7 +317,11 @@ mod tests {
         let mut walk = TreeWalk::default();
         walk.compare(&repo, Some(&v1), &v2, &mut Vec::new())
             .unwrap();
-        let paths: Vec<&str> = walk.changed.iter().map(|c| c.0.as_str()).collect();
+        let paths: Vec<String> = walk
+            .changed
+            .iter()
+            .map(|c| super::super::path_text(&c.0))
+            .collect();
         assert_eq!(
             paths,
             [
@@ -344,12 +336,10 @@ mod tests {
                 "y"
             ]
         );
-        assert!(
-            walk.changed
-                .iter()
-                .all(|c| c.1.is_some()
-                    == !matches!(c.0.as_str(), "dir/new.txt" | "x/inner.txt" | "y"))
-        );
+        assert!(walk
+            .changed
+            .iter()
+            .all(|c| c.1.is_some() == !matches!(&c.0[..], b"dir/new.txt" | b"x/inner.txt" | b"y")));
         assert_eq!(walk.deleted, 2, "x (a file) and y/ (a folder) went away");
         assert_eq!(walk.submodules, 1);
     }

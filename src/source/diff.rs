@@ -13,9 +13,39 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository, Tree};
 
-use super::{path_text, CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+use super::{CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+
+/// A file a change adds or modifies: its path exactly as git records it (bytes, not
+/// necessarily UTF-8), the blob it replaces (if any) and the new blob. The path is turned
+/// into text ([`super::path_text`]) only for the unit; lookups in other trees use the bytes.
+pub type Changed = (Vec<u8>, Option<Oid>, Oid);
+
+/// The blob at `path` (raw bytes, `/`-separated) in `tree`, if there is a file there.
+///
+/// The one lookup every source uses to find another version of a changed file (a merge's
+/// other parents). It takes the raw bytes: the text form escapes bytes that are not
+/// UTF-8, and looking that text up would never find such a file, so its merged lines
+/// would be reported as added.
+pub fn blob_at(tree: &Tree, path: &[u8]) -> Option<Oid> {
+    tree.get_path(&os_path(path))
+        .ok()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .map(|e| e.id())
+}
+
+/// A repository path's exact bytes as a file-system path (git paths need not be UTF-8).
+#[cfg(unix)]
+pub fn os_path(bytes: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+pub fn os_path(bytes: &[u8]) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
 
 /// git's heuristic: a NUL in the first 8000 bytes makes a blob binary.
 pub fn is_binary(content: &[u8]) -> bool {
@@ -91,9 +121,9 @@ fn has_big_rename_candidate(repo: &Repository, diff: &Diff) -> Result<bool> {
     Ok(false)
 }
 
-/// `(path, old blob, new blob)` of every file a tree-level diff adds or changes. Deletions
-/// and mode-only changes add no line and are left out; submodules are counted, not listed.
-pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option<Oid>, Oid)> {
+/// Every file a tree-level diff adds or changes. Deletions and mode-only changes add no
+/// line and are left out; submodules are counted, not listed.
+pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<Changed> {
     let mut out = Vec::new();
     for delta in diff.deltas() {
         if matches!(
@@ -111,7 +141,7 @@ pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option
             *submodules += 1;
             continue;
         }
-        let Some(path) = new.path_bytes().map(path_text) else {
+        let Some(path) = new.path_bytes().map(<[u8]>::to_vec) else {
             continue;
         };
         let old = match delta.status() {

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use git2::{ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use rayon::prelude::*;
 
-use super::diff::{self, scan_change, FileChange, FileOutcome};
+use super::diff::{self, blob_at, scan_change, Changed, FileChange, FileOutcome};
 use super::index::{self, IndexFile};
 use super::{Limits, ScanStats, ScanUnit};
 
@@ -202,10 +202,10 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     };
     let changes = files
         .into_iter()
-        .map(|(path, old, new)| {
-            let others = parents.iter().map(|t| blob_at(t, &path)).collect();
+        .map(|(raw, old, new)| {
+            let others = parents.iter().map(|t| blob_at(t, &raw)).collect();
             FileChange {
-                path,
+                path: super::path_text(&raw),
                 old,
                 new,
                 others,
@@ -216,9 +216,6 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     Ok(changes)
 }
 
-/// Path, blob replaced (if any), new blob.
-type ChangedFile = (String, Option<Oid>, Oid);
-
 /// The common case, at `git diff --cached` speed: our own index reader and a cache-tree
 /// guided comparison with HEAD (see [`index`]). `None` when libgit2 must do it: an index
 /// this reader leaves to libgit2, conflicts, or files both added and deleted (a rename
@@ -227,7 +224,7 @@ fn fast_staged_files(
     repo: &Repository,
     head: Option<&Tree>,
     stats: &mut ScanStats,
-) -> Result<Option<Vec<ChangedFile>>> {
+) -> Result<Option<Vec<Changed>>> {
     let Some(idx) = IndexFile::read(&index::index_path(repo)) else {
         return Ok(None);
     };
@@ -240,12 +237,7 @@ fn fast_staged_files(
         return Ok(None);
     }
     stats.submodules_skipped += diff.submodules;
-    Ok(Some(
-        diff.files
-            .into_iter()
-            .map(|(p, old, new)| (super::path_text(&p), old, new))
-            .collect(),
-    ))
+    Ok(Some(diff.files))
 }
 
 /// The general case: libgit2's tree diff with rename detection.
@@ -253,7 +245,7 @@ fn libgit2_staged_files(
     repo: &Repository,
     head: Option<&Tree>,
     stats: &mut ScanStats,
-) -> Result<Vec<ChangedFile>> {
+) -> Result<Vec<Changed>> {
     let mut index = index_of(repo)?;
     let mut opts = diff::tree_diff_options();
     let mut diff = match index_tree_in_memory(repo, &mut index) {
@@ -263,25 +255,6 @@ fn libgit2_staged_files(
     .context("comparing HEAD with the index")?;
     diff::find_renames(repo, &mut diff)?;
     Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
-}
-
-fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
-    tree.get_path(&os_path(&super::path_bytes(path)))
-        .ok()
-        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-        .map(|e| e.id())
-}
-
-/// A repository path's exact bytes as a file-system path (git paths need not be UTF-8).
-#[cfg(unix)]
-fn os_path(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn os_path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// A path from the command line as the bytes git records (`/`-separated).
@@ -503,7 +476,7 @@ mod tests {
                     // libgit2 lists an intent-to-add path as an empty new file; git does
                     // not commit it. Either way there is no line to scan.
                     let empty = Oid::hash_object(git2::ObjectType::Blob, b"").expect("hash");
-                    slow.retain(|(path, _, new)| !(path == "ita" && *new == empty));
+                    slow.retain(|(path, _, new)| !(path == b"ita" && *new == empty));
                     fast.sort();
                     slow.sort();
                     assert_eq!(fast, slow, "seed {seed} round {round}");
