@@ -20,14 +20,42 @@ use super::{Limits, ScanStats, ScanUnit};
 /// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
 /// `GIT_INDEX_FILE`, `GIT_WORK_TREE`, and discovery from the current directory).
 pub fn open_repo() -> Result<Repository> {
-    Repository::open_from_env()
+    let repo = Repository::open_from_env()
         .map_err(|e| explain_open_error(&e))
         .with_context(|| {
             let cwd = std::env::current_dir()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             format!("cannot open a git repository at {cwd}")
-        })
+        })?;
+    use_work_tree_from_env(&repo)?;
+    Ok(repo)
+}
+
+/// Gives the repository the work tree git was told to use, as git itself would.
+///
+/// A bare repository used with a work tree (the dotfiles pattern, `git
+/// --git-dir=~/.dotfiles --work-tree=~ commit`) has `core.bare = true`, and git exports
+/// `GIT_WORK_TREE` (often just `.`, relative to the hook's working directory, the work
+/// tree root) to its hooks. git lets that variable override `core.bare`; libgit2 ignores
+/// it when `core.bare` is set, and resolves a relative one against the git dir instead of
+/// the current directory. Without this, such a repository looked bare and every commit
+/// was blocked with "nothing staged to scan". A repository with no work tree at all stays
+/// bare.
+fn use_work_tree_from_env(repo: &Repository) -> Result<()> {
+    let Some(value) = std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let dir = cwd.join(&value);
+    let dir = dir.canonicalize().with_context(|| {
+        format!(
+            "GIT_WORK_TREE names {}, which is not a folder",
+            Path::new(&value).display()
+        )
+    })?;
+    repo.set_workdir(&dir, false)
+        .with_context(|| format!("using {} as the work tree", dir.display()))
 }
 
 /// Turns libgit2's opening errors into advice a user can act on.
@@ -134,10 +162,15 @@ fn fetch_head_merges(repo: &Repository) -> Vec<Oid> {
         .collect()
 }
 
-/// A bare repository has no index: nothing can be staged in it.
+/// A bare repository with no work tree has no index: nothing can be staged in it. (One
+/// used with a work tree is not bare here: see [`use_work_tree_from_env`].)
 fn ensure_not_bare(repo: &Repository) -> Result<()> {
     if repo.is_bare() {
-        bail!("this is a bare repository: there is nothing staged to scan");
+        bail!(
+            "this is a bare repository with no work tree: there is nothing staged to scan \
+             (to commit from a work tree, run git with --work-tree=DIR or set core.worktree \
+             and core.bare = false)"
+        );
     }
     Ok(())
 }
