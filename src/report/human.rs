@@ -208,6 +208,30 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
         )?;
     }
     write_unavailable(out, stats)?;
+    if let Some(worst) = stats
+        .rename_limited
+        .iter()
+        .max_by_key(|r| r.added.saturating_mul(r.deleted))
+    {
+        let n = stats.rename_limited.len();
+        let sizes = format!("{} added × {} deleted files", worst.added, worst.deleted);
+        let where_ = match n {
+            1 => format!(
+                "{}({sizes})",
+                worst
+                    .commit
+                    .as_deref()
+                    .map(|c| format!("in commit {} ", &c[..c.len().min(10)]))
+                    .unwrap_or_default()
+            ),
+            _ => format!("in {n} commits (the largest: {sizes})"),
+        };
+        writeln!(
+            out,
+            "{} rename detection limited {where_}, as git does past diff.renameLimit: moved files were scanned whole.",
+            "keyguard: note:".yellow().bold(),
+        )?;
+    }
     Ok(())
 }
 

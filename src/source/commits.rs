@@ -79,7 +79,7 @@ pub fn commit_changes(
         // libgit2's similarity detection can pair (so that a moved file's old lines are
         // not reported again). Rare enough to pay for its whole-tree walk.
         let mut submodules = 0;
-        match diff_with_renames(repo, first, &tree, &mut submodules) {
+        match diff_with_renames(repo, first, &tree, &info, &mut submodules, stats) {
             Ok(changed) => {
                 stats.submodules_skipped += submodules;
                 changed
@@ -239,11 +239,13 @@ fn diff_with_renames(
     repo: &Repository,
     old: Option<&Tree>,
     new: &Tree,
+    commit: &CommitInfo,
     submodules: &mut usize,
+    stats: &mut ScanStats,
 ) -> Result<Vec<Changed>> {
     let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    diff::find_renames(repo, &mut diff)?;
+    diff::find_renames(repo, &mut diff, Some(commit), stats)?;
     Ok(diff::changed_files(&diff, submodules))
 }
 
@@ -367,7 +369,14 @@ mod tests {
             let mut walk = TreeWalk::default();
             walk.compare(&repo, old, new, &mut Vec::new()).unwrap();
             let mut subs = 0;
-            let mut want = diff_with_renames(&repo, old, new, &mut subs).unwrap();
+            let info = CommitInfo {
+                id: String::new(),
+                short: String::new(),
+                summary: String::new(),
+            };
+            let mut stats = ScanStats::default();
+            let mut want =
+                diff_with_renames(&repo, old, new, &info, &mut subs, &mut stats).unwrap();
             let mut got = walk.changed.clone();
             want.sort();
             got.sort();

@@ -195,6 +195,8 @@ pub struct ScanStats {
     /// Objects the scan needed and the repository does not have (a partial clone's
     /// filtered blobs and trees): reported, never fetched.
     pub unavailable: Vec<UnavailableObject>,
+    /// Changes whose inexact rename detection was skipped (too many candidates).
+    pub rename_limited: Vec<RenameLimited>,
 }
 
 /// An object a scan needed but could not read, and what was done instead.
@@ -230,6 +232,18 @@ pub enum MissingEffect {
     ScannedWhole,
 }
 
+/// One change where inexact rename detection was skipped, as git does past
+/// `diff.renameLimit`: its moved-and-edited files were scanned whole, as new files.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenameLimited {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Added files that were candidates for rename targets.
+    pub added: usize,
+    /// Deleted files that were candidates for rename sources.
+    pub deleted: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OversizedFile {
     pub path: String,
@@ -249,6 +263,7 @@ impl ScanStats {
         self.submodules_skipped += other.submodules_skipped;
         self.oversized.extend(other.oversized);
         self.unavailable.extend(other.unavailable);
+        self.rename_limited.extend(other.rename_limited);
     }
 
     /// Records that `object` (at `path`, in `commit`) could not be read.

@@ -286,7 +286,7 @@ fn libgit2_staged_files(
         None => repo.diff_tree_to_index(head, Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    diff::find_renames(repo, &mut diff)?;
+    diff::find_renames(repo, &mut diff, None, stats)?;
     Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
 }
 
