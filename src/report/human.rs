@@ -248,7 +248,7 @@ fn write_unavailable(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<
         (MissingEffect::NotScanned, "NOT scanned"),
         (
             MissingEffect::ScannedWhole,
-            "scanned whole, every line as added, because the version they replace is missing",
+            "scanned whole, every line as added, since the earlier version is absent",
         ),
     ] {
         let items: Vec<_> = stats
