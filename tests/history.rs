@@ -1154,3 +1154,140 @@ fn machine_formats_never_show_progress_or_colour() {
         }
     }
 }
+
+/// A merge must compare a file with the other parent's version at the same path *bytes*:
+/// for a file name that is not UTF-8, looking up its escaped text (`caf\351.txt`) never
+/// found the other parent's file, so every line the merged branch brought in was reported
+/// again as added by the merge.
+#[test]
+fn a_merge_compares_a_non_utf8_path_with_the_merged_branch() {
+    use std::os::unix::ffi::OsStrExt;
+    let r = Repo::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    let shown = r"caf\351.txt";
+    r.write("README.md", "hello\n");
+    commit_at(&r, "base", "2024-01-01T00:00:00Z");
+    r.git(&["switch", "-q", "-c", "feature"]);
+    let merged_key = openai_project_key();
+    std::fs::write(
+        r.path().join(name),
+        format!("a = 1\nkey = {merged_key}\nb = 2\n"),
+    )
+    .unwrap();
+    let on_branch = commit_at(&r, "add key on a branch", "2024-01-02T00:00:00Z");
+    r.git(&["switch", "-q", "main"]);
+    r.write("main.txt", "main side\n");
+    commit_at(&r, "main side", "2024-01-03T00:00:00Z");
+    r.git(&["merge", "-q", "--no-ff", "--no-commit", "feature"]);
+    // The resolution itself adds a line with another key to the merged file.
+    let resolution_key = github_pat();
+    std::fs::write(
+        r.path().join(name),
+        format!("a = 1\nkey = {merged_key}\nb = 2\ntoken = {resolution_key}\n"),
+    )
+    .unwrap();
+    let merge = commit_at(&r, "merge feature", "2024-01-04T00:00:00Z");
+
+    // The merge and the main-side commit, not the branch's own commit.
+    let range = format!("{merge}^2..{merge}");
+    let out = r.keyguard(&["scan", &range, "--format", "json"]);
+    assert_no_secret(&out, &merged_key);
+    assert_no_secret(&out, &resolution_key);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(
+        found(&json(&out)),
+        vec![("github-pat".into(), merge.clone(), shown.into(), 4)],
+        "only the resolution's key is added by the merge"
+    );
+
+    // The whole history: each key once, in the commit that introduced it.
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(
+        found(&json(&out)),
+        vec![
+            ("openai-project-key".into(), on_branch, shown.into(), 2),
+            ("github-pat".into(), merge, shown.into(), 4),
+        ]
+    );
+}
+
+/// git skips inexact rename detection when rename sources × targets exceed
+/// `diff.renameLimit`² (1000²); libgit2 bounds only the candidates per file, and a commit
+/// moving and editing thousands of files spent minutes comparing them. keyguard applies
+/// git's bound: exact renames are still found, moved-and-edited files are scanned as new
+/// files (stricter), and the report says so.
+#[test]
+fn rename_detection_is_bounded_like_gits_rename_limit() {
+    const N: usize = 5000;
+    let r = Repo::new();
+    for i in 0..N {
+        r.write(
+            &format!("old/f{i}.txt"),
+            format!("file {i}\nalpha {i}\nbeta {i}\n"),
+        );
+    }
+    // One file only renamed (same blob): still paired, so it adds nothing.
+    r.write("keep/same.txt", "unchanged content\n");
+    r.commit_all("add files");
+    std::fs::rename(r.path().join("old"), r.path().join("new")).unwrap();
+    std::fs::rename(r.path().join("keep"), r.path().join("kept")).unwrap();
+    let key = openai_project_key();
+    for i in 0..N {
+        let extra = if i == 1234 {
+            format!("key = {key}\n")
+        } else {
+            format!("edited {i}\n")
+        };
+        let p = r.path().join(format!("new/f{i}.txt"));
+        let mut f = std::fs::OpenOptions::new().append(true).open(p).unwrap();
+        f.write_all(extra.as_bytes()).unwrap();
+    }
+    r.git(&["add", "-A"]);
+
+    // Staged: the same bound.
+    let out = r.keyguard(&["pre-commit", "--format", "json"]);
+    assert_no_secret(&out, &key);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        hits(&v),
+        vec![hit("new/f1234.txt", 4, 7, "openai-project-key")]
+    );
+    let limited = &v["summary"]["rename_limited"];
+    assert_eq!(limited[0]["added"], N as u64, "{limited}");
+    assert_eq!(limited[0]["deleted"], N as u64, "{limited}");
+    assert!(limited[0].get("commit").is_none());
+
+    r.git(&["commit", "-q", "--no-verify", "-m", "move and edit"]);
+    let head = r.head().unwrap();
+    let out = r.keyguard(&["scan", "HEAD^..HEAD", "--format", "json"]);
+    assert_no_secret(&out, &key);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(
+        found(&v),
+        vec![(
+            "openai-project-key".into(),
+            head.clone(),
+            "new/f1234.txt".into(),
+            4
+        )]
+    );
+    assert_eq!(
+        v["summary"]["rename_limited"],
+        serde_json::json!([{ "commit": head, "added": N, "deleted": N }])
+    );
+    // Every moved file was read whole (4 lines each); the exact rename added nothing.
+    assert_eq!(summary(&v, "files"), N as u64);
+    assert_eq!(summary(&v, "lines"), 4 * N as u64);
+
+    let out = r.keyguard(&["scan", "HEAD^..HEAD"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "rename detection limited in commit {} ({N} added × {N} deleted files)",
+            &head[..10]
+        )) && text.contains("moved files were scanned whole"),
+        "{text}"
+    );
+}

@@ -888,3 +888,102 @@ fn pre_commit_framework_pre_push_stage_blocks_a_pushed_key() {
     assert_no_secret(&out, &key);
     assert!(!out.status.success(), "pushed a key:\n{}", both(&out));
 }
+
+/// Installs keyguard's hooks into the bare repository `git_dir` used with the work tree
+/// `work_tree` (both relative to the test folder), the way a dotfiles user would run
+/// keyguard by hand: with `GIT_DIR` and `GIT_WORK_TREE` set.
+fn install_with_env(r: &Repo, git_dir: &str, work_tree: &str) {
+    let out = r
+        .command_in(keyguard_bin(), work_tree)
+        .arg("install")
+        .env("GIT_DIR", r.path().join(git_dir))
+        .env("GIT_WORK_TREE", r.path().join(work_tree))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", both(&out));
+    assert_installed(&r.path().join(git_dir).join("hooks"), &["pre-commit"]);
+}
+
+/// Commits `name` through the hooks in a bare repository used with a work tree; `git`
+/// holds the options that point git at both (e.g. `--git-dir=… --work-tree=.`).
+fn commit_in_bare(r: &Repo, wt: &str, git: &[&str], name: &str, content: &str) -> Output {
+    fs::write(r.path().join(wt).join(name), content).unwrap();
+    let msg = format!("add {name}");
+    r.git_in(wt, &[git, &["add", name]].concat());
+    git_at(r, wt, &[git, &["commit", "-q", "-m", &msg]].concat())
+}
+
+/// A bare repository with a work tree has an index and a work tree: its commits are
+/// scanned like any other (they were all blocked as "a bare repository: nothing staged").
+#[test]
+fn a_bare_repository_used_with_a_work_tree_is_scanned_like_any_other() {
+    let r = Repo::bare_env();
+    let key = github_pat();
+    let keyed = format!("TOKEN = \"{key}\"\n");
+
+    // The dotfiles pattern: `git init --bare ~/.dotfiles`, then every command with
+    // `--git-dir=~/.dotfiles --work-tree=~` (core.bare stays true; git exports
+    // GIT_WORK_TREE to the hook).
+    r.git(&["init", "-q", "--bare", "dots1"]);
+    fs::create_dir(r.path().join("home1")).unwrap();
+    install_with_env(&r, "dots1", "home1");
+    let opts: &[&str] = &["--git-dir=../dots1", "--work-tree=."];
+    let rev = |wt: &str, opts: &[&str]| {
+        let out = git_at(
+            &r,
+            wt,
+            &[opts, &["rev-parse", "-q", "--verify", "HEAD"]].concat(),
+        );
+        stdout(&out)
+    };
+    assert_committed(&commit_in_bare(
+        &r,
+        "home1",
+        opts,
+        ".bashrc",
+        "alias ll='ls -l'\n",
+    ));
+    let before = rev("home1", opts);
+    assert!(!before.is_empty(), "the clean commit was not recorded");
+    let out = commit_in_bare(&r, "home1", opts, "settings.py", &keyed);
+    assert_no_secret(&out, &key);
+    assert_blocked_by_keyguard_at(&out);
+    assert_eq!(rev("home1", opts), before, "HEAD moved");
+
+    // The same with core.bare = false and core.worktree in the repository's config (git
+    // then exports only GIT_DIR).
+    r.git(&["init", "-q", "--bare", "dots2"]);
+    fs::create_dir(r.path().join("home2")).unwrap();
+    let home2 = r.path().join("home2");
+    r.git(&["--git-dir=dots2", "config", "core.bare", "false"]);
+    r.git(&[
+        "--git-dir=dots2",
+        "config",
+        "core.worktree",
+        home2.to_str().unwrap(),
+    ]);
+    install_with_env(&r, "dots2", "home2");
+    let opts: &[&str] = &["--git-dir=../dots2"];
+    assert_committed(&commit_in_bare(&r, "home2", opts, ".vimrc", "set number\n"));
+    let before = rev("home2", opts);
+    assert!(!before.is_empty(), "the clean commit was not recorded");
+    let out = commit_in_bare(&r, "home2", opts, "settings.py", &keyed);
+    assert_no_secret(&out, &key);
+    assert_blocked_by_keyguard_at(&out);
+    assert_eq!(rev("home2", opts), before, "HEAD moved");
+
+    // A bare repository with no work tree has nothing staged: a clear error.
+    let out = r.keyguard_in("dots1", &["pre-commit"]);
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(both(&out).contains("bare repository"), "{}", both(&out));
+}
+
+/// Asserts that keyguard stopped a commit (HEAD is checked by the caller).
+fn assert_blocked_by_keyguard_at(out: &Output) {
+    assert!(!out.status.success(), "commit went through:\n{}", both(out));
+    assert!(
+        both(out).contains("commit blocked"),
+        "not blocked by keyguard:\n{}",
+        both(out)
+    );
+}

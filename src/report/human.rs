@@ -20,7 +20,7 @@ use colored::Colorize;
 use super::{Report, ScanKind};
 use crate::finding::{Allowed, Finding};
 use crate::rules::schema::Severity;
-use crate::source::{path_bytes, Limits, ScanStats};
+use crate::source::{path_bytes, Limits, MissingEffect, ObjectKind, ScanStats};
 
 /// Characters a terminal may act on instead of showing: C0 and C1 controls and DEL (ESC
 /// starts escape sequences, CR and BS overwrite, LF starts a new report line), line and
@@ -207,7 +207,94 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
             quote_path(&o.path),
         )?;
     }
+    write_unavailable(out, stats)?;
+    if let Some(worst) = stats
+        .rename_limited
+        .iter()
+        .max_by_key(|r| r.added.saturating_mul(r.deleted))
+    {
+        let n = stats.rename_limited.len();
+        let sizes = format!("{} added × {} deleted files", worst.added, worst.deleted);
+        let where_ = match n {
+            1 => format!(
+                "{}({sizes})",
+                worst
+                    .commit
+                    .as_deref()
+                    .map(|c| format!("in commit {} ", &c[..c.len().min(10)]))
+                    .unwrap_or_default()
+            ),
+            _ => format!("in {n} commits (the largest: {sizes})"),
+        };
+        writeln!(
+            out,
+            "{} rename detection limited {where_}, as git does past diff.renameLimit: moved files were scanned whole.",
+            "keyguard: note:".yellow().bold(),
+        )?;
+    }
     Ok(())
+}
+
+/// How many missing objects are listed one by one; the rest are counted (JSON and SARIF
+/// list them all). A blob-less clone can miss every old version of every file.
+const LISTED_UNAVAILABLE: usize = 10;
+
+/// Objects a partial clone does not have: what they cost the scan, and how to get them.
+fn write_unavailable(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
+    if stats.unavailable.is_empty() {
+        return Ok(());
+    }
+    for (effect, what) in [
+        (MissingEffect::NotScanned, "NOT scanned"),
+        (
+            MissingEffect::ScannedWhole,
+            "scanned whole, every line as added, since the earlier version is absent",
+        ),
+    ] {
+        let items: Vec<_> = stats
+            .unavailable
+            .iter()
+            .filter(|u| u.effect == effect)
+            .collect();
+        let Some(first) = items.first() else { continue };
+        let noun = if items.iter().all(|u| u.kind == ObjectKind::Blob) {
+            plural(items.len(), "file was", "files were")
+        } else {
+            plural(items.len(), "file or folder was", "files or folders were")
+        };
+        writeln!(
+            out,
+            "{} {noun} {what}: {}:",
+            "keyguard: warning:".yellow().bold(),
+            first.why
+        )?;
+        for u in items.iter().take(LISTED_UNAVAILABLE) {
+            let at = u
+                .commit
+                .as_deref()
+                .map(|c| format!(" in commit {}", &c[..c.len().min(10)]))
+                .unwrap_or_default();
+            let path = match (u.kind, u.path.is_empty()) {
+                (ObjectKind::Tree, true) => "(every file of the commit)".into(),
+                (ObjectKind::Tree, false) => format!("{}/", quote_path(&u.path)),
+                (ObjectKind::Blob, _) => quote_path(&u.path).into_owned(),
+            };
+            writeln!(out, "    {path}{at}")?;
+        }
+        if items.len() > LISTED_UNAVAILABLE {
+            writeln!(
+                out,
+                "    … and {} more (--format json lists them all)",
+                items.len() - LISTED_UNAVAILABLE
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "  keyguard never downloads anything. To scan everything, fetch the missing objects first: \
+         `git fetch --refetch --no-filter origin` (every object, unfiltered), `git backfill` \
+         (git 2.49 or later: the missing blobs), or clone again without --filter."
+    )
 }
 
 /// The advice block, tailored to the providers and files involved.

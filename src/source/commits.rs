@@ -8,14 +8,13 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use git2::{Commit, Oid, Repository, Tree};
 
-use super::diff::{self, FileChange};
-use super::{CommitInfo, ScanStats};
+use super::diff::{self, blob_at, Changed, FileChange};
+use super::{is_missing, CommitInfo, MissingEffect, ObjectKind, ScanStats};
 
 pub fn commit_info(c: &Commit) -> CommitInfo {
     let id = c.id().to_string();
@@ -24,13 +23,6 @@ pub fn commit_info(c: &Commit) -> CommitInfo {
         id,
         summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
     }
-}
-
-fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
-    tree.get_path(Path::new(path))
-        .ok()
-        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-        .map(|e| e.id())
 }
 
 /// The file changes commit `oid` introduces.
@@ -43,39 +35,81 @@ pub fn commit_changes(
         .find_commit(oid)
         .with_context(|| format!("reading commit {oid}"))?;
     let info = Arc::new(commit_info(&commit));
-    let tree = commit
-        .tree()
-        .with_context(|| format!("reading the tree of {oid}"))?;
-    let parents: Vec<Tree> = commit
-        .parents()
-        .map(|p| p.tree())
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading the parents of {oid}"))?;
+    let missing_tree = |stats: &mut ScanStats, path: &[u8], id: Oid, effect| {
+        let path = super::path_text(path);
+        stats.missing(repo, &path, Some(&info), id, ObjectKind::Tree, effect);
+    };
+    // A partial clone made with `--filter=tree:0` has commits but not their trees. A
+    // missing tree is never fetched: its files are reported as not scanned (the new
+    // tree) or scanned as wholly added (a parent's tree), and the scan goes on.
+    let tree = match commit.tree() {
+        Ok(tree) => tree,
+        Err(e) if is_missing(&e) => {
+            missing_tree(stats, b"", commit.tree_id(), MissingEffect::NotScanned);
+            return Ok((info, Vec::new()));
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading the tree of {oid}")),
+    };
+    let mut parents: Vec<Option<Tree>> = Vec::new();
+    for i in 0..commit.parent_count() {
+        let parent = commit
+            .parent(i)
+            .with_context(|| format!("reading parent {} of {oid}", i + 1))?;
+        match parent.tree() {
+            Ok(t) => parents.push(Some(t)),
+            Err(e) if is_missing(&e) => {
+                missing_tree(stats, b"", parent.tree_id(), MissingEffect::ScannedWhole);
+                parents.push(None);
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading the tree of {}", parent.id()))
+            }
+        }
+    }
+    let first = parents.first().and_then(Option::as_ref);
     let mut walk = TreeWalk::default();
-    walk.compare(repo, parents.first(), &tree, &mut Vec::new())
+    walk.compare(repo, first, &tree, &mut Vec::new())
         .with_context(|| format!("diffing {oid}"))?;
-    let changed = if walk.deleted > 0 && walk.changed.iter().any(|c| c.1.is_none()) {
+    let renames = walk.deleted > 0 && walk.changed.iter().any(|c| c.1.is_none());
+    for (path, id, effect) in std::mem::take(&mut walk.missing) {
+        missing_tree(stats, &path, id, effect);
+    }
+    let changed = if renames {
         // Something was deleted and something added: possibly a rename, which only
         // libgit2's similarity detection can pair (so that a moved file's old lines are
         // not reported again). Rare enough to pay for its whole-tree walk.
         let mut submodules = 0;
-        let changed = diff_with_renames(repo, parents.first(), &tree, &mut submodules)
-            .with_context(|| format!("diffing {oid}"))?;
-        stats.submodules_skipped += submodules;
-        changed
+        match diff_with_renames(repo, first, &tree, &info, &mut submodules, stats) {
+            Ok(changed) => {
+                stats.submodules_skipped += submodules;
+                changed
+            }
+            // libgit2's diff reads every subtree; with one missing (already reported by
+            // the walk) keep the walk's result: no renames, so moved files are scanned
+            // whole, stricter.
+            Err(e) if e.downcast_ref::<git2::Error>().is_some_and(is_missing) => {
+                stats.submodules_skipped += walk.submodules;
+                walk.changed
+            }
+            Err(e) => return Err(e).with_context(|| format!("diffing {oid}")),
+        }
     } else {
         stats.submodules_skipped += walk.submodules;
         walk.changed
     };
     let mut changes = Vec::with_capacity(changed.len());
-    for (path, old, new) in changed {
-        let others: Vec<Option<Oid>> = parents.iter().skip(1).map(|t| blob_at(t, &path)).collect();
+    for (raw, old, new) in changed {
+        let others: Vec<Option<Oid>> = parents
+            .iter()
+            .skip(1)
+            .map(|t| t.as_ref().and_then(|t| blob_at(t, &raw)))
+            .collect();
         // In a merge, a file identical to another parent's version adds nothing.
         if others.contains(&Some(new)) {
             continue;
         }
         changes.push(FileChange {
-            path,
+            path: super::path_text(&raw),
             old,
             new,
             others,
@@ -84,10 +118,6 @@ pub fn commit_changes(
     }
     Ok((info, changes))
 }
-
-/// A changed file: its path, the first parent's blob (if it had a file there) and the
-/// new blob.
-type Changed = (String, Option<Oid>, Oid);
 
 const MODE_TYPE: i32 = 0o170000;
 const MODE_TREE: i32 = 0o040000;
@@ -104,6 +134,8 @@ struct TreeWalk {
     deleted: usize,
     /// Submodule pointers added or moved: not scanned, but counted.
     submodules: usize,
+    /// Subtrees not in the repository (partial clone): path, id, and what that cost.
+    missing: Vec<(Vec<u8>, Oid, MissingEffect)>,
 }
 
 impl TreeWalk {
@@ -141,12 +173,29 @@ impl TreeWalk {
             }
             prefix.extend_from_slice(entry.name_bytes());
             match mode & MODE_TYPE {
-                MODE_TREE => {
-                    let sub = repo.find_tree(id)?;
-                    // Same name and order means the old entry is a folder too.
-                    let old_sub = was.map(|(o, _)| repo.find_tree(o)).transpose()?;
-                    self.compare(repo, old_sub.as_ref(), &sub, prefix)?;
-                }
+                MODE_TREE => match repo.find_tree(id) {
+                    Ok(sub) => {
+                        // Same name and order means the old entry is a folder too. If
+                        // that one is missing, everything in the new folder is added.
+                        let old_sub = match was.map(|(o, _)| repo.find_tree(o)).transpose() {
+                            Ok(old_sub) => old_sub,
+                            Err(e) if is_missing(&e) => {
+                                let old = was.map_or(id, |w| w.0);
+                                let whole = MissingEffect::ScannedWhole;
+                                self.missing.push((prefix.clone(), old, whole));
+                                None
+                            }
+                            Err(e) => return Err(e.into()),
+                        };
+                        self.compare(repo, old_sub.as_ref(), &sub, prefix)?;
+                    }
+                    Err(e) if is_missing(&e) => {
+                        let not = MissingEffect::NotScanned;
+                        self.missing.push((prefix.clone(), id, not));
+                        // Whatever the old folder held is not known to be gone.
+                    }
+                    Err(e) => return Err(e.into()),
+                },
                 MODE_GITLINK => self.submodules += 1,
                 _ => {
                     let old_blob = match was {
@@ -155,7 +204,7 @@ impl TreeWalk {
                     };
                     // A mode change alone (chmod +x) adds no line.
                     if old_blob != Some(id) {
-                        self.changed.push((super::path_text(prefix), old_blob, id));
+                        self.changed.push((prefix.clone(), old_blob, id));
                     }
                 }
             }
@@ -190,11 +239,13 @@ fn diff_with_renames(
     repo: &Repository,
     old: Option<&Tree>,
     new: &Tree,
+    commit: &CommitInfo,
     submodules: &mut usize,
+    stats: &mut ScanStats,
 ) -> Result<Vec<Changed>> {
     let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    diff::find_renames(repo, &mut diff)?;
+    diff::find_renames(repo, &mut diff, Some(commit), stats)?;
     Ok(diff::changed_files(&diff, submodules))
 }
 
@@ -318,7 +369,14 @@ mod tests {
             let mut walk = TreeWalk::default();
             walk.compare(&repo, old, new, &mut Vec::new()).unwrap();
             let mut subs = 0;
-            let mut want = diff_with_renames(&repo, old, new, &mut subs).unwrap();
+            let info = CommitInfo {
+                id: String::new(),
+                short: String::new(),
+                summary: String::new(),
+            };
+            let mut stats = ScanStats::default();
+            let mut want =
+                diff_with_renames(&repo, old, new, &info, &mut subs, &mut stats).unwrap();
             let mut got = walk.changed.clone();
             want.sort();
             got.sort();
@@ -329,7 +387,11 @@ mod tests {
         let mut walk = TreeWalk::default();
         walk.compare(&repo, Some(&v1), &v2, &mut Vec::new())
             .unwrap();
-        let paths: Vec<&str> = walk.changed.iter().map(|c| c.0.as_str()).collect();
+        let paths: Vec<String> = walk
+            .changed
+            .iter()
+            .map(|c| super::super::path_text(&c.0))
+            .collect();
         assert_eq!(
             paths,
             [
@@ -344,12 +406,10 @@ mod tests {
                 "y"
             ]
         );
-        assert!(
-            walk.changed
-                .iter()
-                .all(|c| c.1.is_some()
-                    == !matches!(c.0.as_str(), "dir/new.txt" | "x/inner.txt" | "y"))
-        );
+        assert!(walk
+            .changed
+            .iter()
+            .all(|c| c.1.is_some() == !matches!(&c.0[..], b"dir/new.txt" | b"x/inner.txt" | b"y")));
         assert_eq!(walk.deleted, 2, "x (a file) and y/ (a folder) went away");
         assert_eq!(walk.submodules, 1);
     }

@@ -10,12 +10,46 @@
 //! Every blob is read whole, so sizes are checked from object headers first: nothing over
 //! the size limit is inflated, here or in rename detection.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Repository};
+use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Repository, Tree};
 
-use super::{path_text, CommitInfo, Limits, OversizedFile, ScanStats, ScanUnit};
+use super::{
+    is_missing, CommitInfo, Limits, MissingEffect, ObjectKind, OversizedFile, RenameLimited,
+    ScanStats, ScanUnit,
+};
+
+/// A file a change adds or modifies: its path exactly as git records it (bytes, not
+/// necessarily UTF-8), the blob it replaces (if any) and the new blob. The path is turned
+/// into text ([`super::path_text`]) only for the unit; lookups in other trees use the bytes.
+pub type Changed = (Vec<u8>, Option<Oid>, Oid);
+
+/// The blob at `path` (raw bytes, `/`-separated) in `tree`, if there is a file there.
+///
+/// The one lookup every source uses to find another version of a changed file (a merge's
+/// other parents). It takes the raw bytes: the text form escapes bytes that are not
+/// UTF-8, and looking that text up would never find such a file, so its merged lines
+/// would be reported as added.
+pub fn blob_at(tree: &Tree, path: &[u8]) -> Option<Oid> {
+    tree.get_path(&os_path(path))
+        .ok()
+        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
+        .map(|e| e.id())
+}
+
+/// A repository path's exact bytes as a file-system path (git paths need not be UTF-8).
+#[cfg(unix)]
+pub fn os_path(bytes: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+pub fn os_path(bytes: &[u8]) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
 
 /// git's heuristic: a NUL in the first 8000 bytes makes a blob binary.
 pub fn is_binary(content: &[u8]) -> bool {
@@ -45,55 +79,110 @@ pub fn tree_diff_options() -> DiffOptions {
 /// exact renames (same blob) are detected, which never reads a blob.
 pub const RENAME_MAX_BLOB: u64 = 10 << 20;
 
+/// git's default `diff.renameLimit`: inexact rename detection is skipped when there are
+/// more than this many squared (rename sources × targets) pairs to compare.
+///
+/// libgit2's `rename_limit` bounds the candidates examined per file, not the whole
+/// comparison, so a commit that moves and edits thousands of files cost a hashsig
+/// comparison for millions of pairs (a 1,194-commit history spent 97% of a 277 s scan
+/// there). git bounds the product; so do we. A constant, never the repository's or the
+/// user's `diff.renameLimit`: what is scanned must not depend on their config. Skipping
+/// only makes the scan stricter: a moved and edited file is then scanned as a new file.
+pub const RENAME_LIMIT: usize = 1000;
+
 /// Detects renames with fixed settings: the user's `diff.renames` must not change what is
 /// scanned (a rename that adds nothing must stay silent).
 ///
-/// When an added or deleted blob is over [`RENAME_MAX_BLOB`], this diff gets exact rename
-/// detection only. That can only make the scan stricter: a file renamed *and* edited in
-/// the same change then counts as added, all its lines scanned.
-pub fn find_renames(repo: &Repository, diff: &mut Diff) -> Result<()> {
+/// Exact renames (same blob) are always detected: that compares ids and reads no blob.
+/// Inexact ones (similar content) only when git would detect them too (see
+/// [`RENAME_LIMIT`]; the skip is recorded in `stats` for `commit`) and when every
+/// candidate blob can be read and is at most [`RENAME_MAX_BLOB`]. Otherwise this diff
+/// gets exact detection only, which can only make the scan stricter: a file renamed *and*
+/// edited in the same change then counts as added, all its lines scanned.
+pub fn find_renames(
+    repo: &Repository,
+    diff: &mut Diff,
+    commit: Option<&CommitInfo>,
+    stats: &mut ScanStats,
+) -> Result<()> {
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(2000);
-    if has_big_rename_candidate(repo, diff)? {
-        find.exact_match_only(true);
+    match inexact_renames(repo, diff)? {
+        Inexact::Allowed => {}
+        Inexact::TooMany { added, deleted } => {
+            stats.rename_limited.push(RenameLimited {
+                commit: commit.map(|c| c.id.clone()),
+                added,
+                deleted,
+            });
+            find.exact_match_only(true);
+        }
+        Inexact::Unreadable => {
+            find.exact_match_only(true);
+        }
     }
     diff.find_similar(Some(&mut find))
         .context("detecting renames")
 }
 
-/// Whether inexact rename detection would have to read a blob over [`RENAME_MAX_BLOB`].
-/// Only object headers are read, and only when there are both rename sources (deleted
-/// files) and targets (added files): otherwise libgit2 compares nothing.
-fn has_big_rename_candidate(repo: &Repository, diff: &Diff) -> Result<bool> {
+/// Whether inexact rename detection may run on a diff.
+enum Inexact {
+    Allowed,
+    /// More than [`RENAME_LIMIT`]² pairs left after exact renames.
+    TooMany {
+        added: usize,
+        deleted: usize,
+    },
+    /// A candidate blob is over [`RENAME_MAX_BLOB`] or not in the repository (a partial
+    /// clone): libgit2 would inflate the whole blob, or fail with "object not found".
+    Unreadable,
+}
+
+/// Decides [`Inexact`] from the diff's deleted (rename sources) and added (targets) blobs.
+/// Only object headers are read, and only when the pair count is within the limit.
+fn inexact_renames(repo: &Repository, diff: &Diff) -> Result<Inexact> {
     let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
     let mut sources = Vec::new();
     let mut targets = Vec::new();
     for delta in diff.deltas() {
         match delta.status() {
-            Delta::Deleted if blob(delta.old_file().mode()) => sources.push(delta.old_file()),
-            Delta::Added if blob(delta.new_file().mode()) => targets.push(delta.new_file()),
+            Delta::Deleted if blob(delta.old_file().mode()) => sources.push(delta.old_file().id()),
+            Delta::Added if blob(delta.new_file().mode()) => targets.push(delta.new_file().id()),
             _ => {}
         }
     }
+    // As git counts them: what is left once exact renames (same blob) are paired.
+    let source_ids: HashSet<Oid> = sources.iter().copied().collect();
+    let target_ids: HashSet<Oid> = targets.iter().copied().collect();
+    sources.retain(|id| !target_ids.contains(id));
+    targets.retain(|id| !source_ids.contains(id));
     if sources.is_empty() || targets.is_empty() {
-        return Ok(false);
+        return Ok(Inexact::Allowed); // libgit2 compares nothing
+    }
+    if sources.len().saturating_mul(targets.len()) > RENAME_LIMIT * RENAME_LIMIT {
+        return Ok(Inexact::TooMany {
+            added: targets.len(),
+            deleted: sources.len(),
+        });
     }
     let odb = repo.odb().context("opening the object database")?;
     // The object header, not the size libgit2 may have from the index: that one is the
     // work tree file's, after filters, and cut to 32 bits.
-    for file in sources.iter().chain(&targets) {
-        match odb.read_header(file.id()) {
-            Ok((size, _)) if size as u64 > RENAME_MAX_BLOB => return Ok(true),
-            // A missing blob is an error when it is read for scanning; libgit2 skips it.
-            _ => {}
+    for id in sources.iter().chain(&targets) {
+        match odb.read_header(*id) {
+            Ok((size, _)) if size as u64 > RENAME_MAX_BLOB => return Ok(Inexact::Unreadable),
+            Ok(_) => {}
+            // A missing new blob is reported when it is read for scanning.
+            Err(e) if is_missing(&e) => return Ok(Inexact::Unreadable),
+            Err(e) => return Err(e).with_context(|| format!("reading object {id}")),
         }
     }
-    Ok(false)
+    Ok(Inexact::Allowed)
 }
 
-/// `(path, old blob, new blob)` of every file a tree-level diff adds or changes. Deletions
-/// and mode-only changes add no line and are left out; submodules are counted, not listed.
-pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option<Oid>, Oid)> {
+/// Every file a tree-level diff adds or changes. Deletions and mode-only changes add no
+/// line and are left out; submodules are counted, not listed.
+pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<Changed> {
     let mut out = Vec::new();
     for delta in diff.deltas() {
         if matches!(
@@ -111,7 +200,7 @@ pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<(String, Option
             *submodules += 1;
             continue;
         }
-        let Some(path) = new.path_bytes().map(path_text) else {
+        let Some(path) = new.path_bytes().map(<[u8]>::to_vec) else {
             continue;
         };
         let old = match delta.status() {
@@ -270,9 +359,29 @@ pub fn scan_change(
     let odb = repo.odb().context("opening the object database")?;
     // Check the size from the object header before inflating anything: a blob is read
     // whole into memory.
-    let (size, _) = odb
-        .read_header(change.new)
-        .with_context(|| format!("reading object {} ({:?})", change.new, change.path))?;
+    let (size, _) = match odb.read_header(change.new) {
+        Ok(header) => header,
+        // A partial clone's filtered blob: never fetched (no network from a scan), and
+        // never a reason to give up on the rest. Reported as not scanned; its path is
+        // still checked.
+        Err(e) if is_missing(&e) => {
+            let info = commit.map(|c| &**c);
+            let (new, path) = (change.new, change.path.as_str());
+            stats.missing(
+                repo,
+                path,
+                info,
+                new,
+                ObjectKind::Blob,
+                MissingEffect::NotScanned,
+            );
+            return Ok(path_only(change, commit));
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("reading object {} ({:?})", change.new, change.path))
+        }
+    };
     let limit = limits.file_limit();
     if size as u64 > limit {
         stats.oversized.push(OversizedFile {
@@ -291,11 +400,20 @@ pub fn scan_change(
         stats.binary_skipped += 1;
         return Ok(path_only(change, commit));
     }
-    let read_old = |oid: Option<Oid>| -> Result<Option<git2::Blob<'_>>> {
+    let mut read_old = |oid: Option<Oid>| -> Result<Option<git2::Blob<'_>>> {
         let Some(oid) = oid else { return Ok(None) };
-        let (size, _) = odb
-            .read_header(oid)
-            .with_context(|| format!("reading object {oid}"))?;
+        let (size, _) = match odb.read_header(oid) {
+            Ok(header) => header,
+            // The version to compare with is not here (a partial clone): every line of
+            // the new one counts as added, stricter rather than blind, and said so.
+            Err(e) if is_missing(&e) => {
+                let info = commit.map(|c| &**c);
+                let (path, whole) = (change.path.as_str(), MissingEffect::ScannedWhole);
+                stats.missing(repo, path, info, oid, ObjectKind::Blob, whole);
+                return Ok(None);
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading object {oid}")),
+        };
         // An old version too big to read counts as absent: every line of the new one is
         // then added, which can only make the scan stricter.
         if size as u64 > limit.saturating_mul(4).min(Limits::CEILING) {

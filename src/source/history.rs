@@ -54,7 +54,24 @@ pub fn commits_in(repo: &Repository, range: &Range) -> Result<Vec<Oid>> {
         }
     }
     walk.collect::<Result<Vec<_>, _>>()
+        .map_err(walk_error)
         .context("listing commits")
+}
+
+/// A revision walk that fails on a missing commit cannot be completed: which commits
+/// come before it is unknowable. Unlike a missing blob or tree (reported, the rest
+/// scanned), this stays an error, but one that says what is wrong and how to fix it.
+pub fn walk_error(e: git2::Error) -> anyhow::Error {
+    if super::is_missing(&e) {
+        anyhow::anyhow!(
+            "a commit in the range is not in this repository, so the history cannot be walked \
+             past it ({}). Fetch the missing history first (`git fetch --unshallow` for a shallow \
+             clone, `git fetch --refetch` otherwise) or scan a range that stops before it (A..B).",
+            e.message()
+        )
+    } else {
+        e.into()
+    }
 }
 
 fn peel(repo: &Repository, rev: &str) -> Result<Oid> {

@@ -192,6 +192,56 @@ pub struct ScanStats {
     pub submodules_skipped: usize,
     /// Files over the size limit: (path, size in bytes). Reported, not scanned.
     pub oversized: Vec<OversizedFile>,
+    /// Objects the scan needed and the repository does not have (a partial clone's
+    /// filtered blobs and trees): reported, never fetched.
+    pub unavailable: Vec<UnavailableObject>,
+    /// Changes whose inexact rename detection was skipped (too many candidates).
+    pub rename_limited: Vec<RenameLimited>,
+}
+
+/// An object a scan needed but could not read, and what was done instead.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnavailableObject {
+    /// The file (a blob) or folder (a tree; the empty path is a commit's whole tree).
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    pub object: String,
+    pub kind: ObjectKind,
+    pub effect: MissingEffect,
+    /// Why it is not there, as text for people and scripts alike.
+    pub why: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectKind {
+    Blob,
+    Tree,
+}
+
+/// What a missing object cost the scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingEffect {
+    /// The new version itself is missing: its content was not scanned (path rules still
+    /// saw its path).
+    NotScanned,
+    /// Only the version it is compared with is missing: every line of the new version was
+    /// scanned as added (stricter, never laxer).
+    ScannedWhole,
+}
+
+/// One change where inexact rename detection was skipped, as git does past
+/// `diff.renameLimit`: its moved-and-edited files were scanned whole, as new files.
+#[derive(Debug, Clone, Serialize)]
+pub struct RenameLimited {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    /// Added files that were candidates for rename targets.
+    pub added: usize,
+    /// Deleted files that were candidates for rename sources.
+    pub deleted: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,7 +262,64 @@ impl ScanStats {
         self.binary_skipped += other.binary_skipped;
         self.submodules_skipped += other.submodules_skipped;
         self.oversized.extend(other.oversized);
+        self.unavailable.extend(other.unavailable);
+        self.rename_limited.extend(other.rename_limited);
     }
+
+    /// Records that `object` (at `path`, in `commit`) could not be read.
+    pub fn missing(
+        &mut self,
+        repo: &git2::Repository,
+        path: &str,
+        commit: Option<&CommitInfo>,
+        object: git2::Oid,
+        kind: ObjectKind,
+        effect: MissingEffect,
+    ) {
+        self.unavailable.push(UnavailableObject {
+            path: path.to_string(),
+            commit: commit.map(|c| c.id.clone()),
+            object: object.to_string(),
+            kind,
+            effect,
+            why: missing_reason(repo),
+        });
+    }
+}
+
+/// Whether a libgit2 error means "this object is not in the repository".
+pub fn is_missing(e: &git2::Error) -> bool {
+    e.code() == git2::ErrorCode::NotFound
+}
+
+/// Why an object is missing: a partial clone leaves out what its filter excludes and
+/// fetches it on demand (libgit2, and so keyguard, never does); anywhere else a missing
+/// object is damage.
+fn missing_reason(repo: &git2::Repository) -> &'static str {
+    if is_partial_clone(repo) {
+        "object not available locally (partial clone)"
+    } else {
+        "object missing from the repository (damaged? see `git fsck`)"
+    }
+}
+
+/// git marks a partial clone with `extensions.partialClone` or a promisor remote.
+pub fn is_partial_clone(repo: &git2::Repository) -> bool {
+    let Ok(config) = repo.config() else {
+        return false;
+    };
+    if config.get_string("extensions.partialclone").is_ok() {
+        return true;
+    }
+    let Ok(remotes) = repo.remotes() else {
+        return false;
+    };
+    let promisor = remotes.iter().flatten().any(|name| {
+        config
+            .get_bool(&format!("remote.{name}.promisor"))
+            .unwrap_or(false)
+    });
+    promisor
 }
 
 /// Limits every source applies.

@@ -179,6 +179,7 @@ pub fn commits_to_push(
             .with_context(|| format!("excluding {glob}"))?;
     }
     walk.collect::<Result<Vec<_>, _>>()
+        .map_err(super::history::walk_error)
         .context("listing the commits to push")
 }
 

@@ -13,21 +13,49 @@ use anyhow::{bail, Context, Result};
 use git2::{ErrorCode, FileMode, Index, Oid, Repository, Tree};
 use rayon::prelude::*;
 
-use super::diff::{self, scan_change, FileChange, FileOutcome};
+use super::diff::{self, blob_at, scan_change, Changed, FileChange, FileOutcome};
 use super::index::{self, IndexFile};
 use super::{Limits, ScanStats, ScanUnit};
 
 /// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
 /// `GIT_INDEX_FILE`, `GIT_WORK_TREE`, and discovery from the current directory).
 pub fn open_repo() -> Result<Repository> {
-    Repository::open_from_env()
+    let repo = Repository::open_from_env()
         .map_err(|e| explain_open_error(&e))
         .with_context(|| {
             let cwd = std::env::current_dir()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             format!("cannot open a git repository at {cwd}")
-        })
+        })?;
+    use_work_tree_from_env(&repo)?;
+    Ok(repo)
+}
+
+/// Gives the repository the work tree git was told to use, as git itself would.
+///
+/// A bare repository used with a work tree (the dotfiles pattern, `git
+/// --git-dir=~/.dotfiles --work-tree=~ commit`) has `core.bare = true`, and git exports
+/// `GIT_WORK_TREE` (often just `.`, relative to the hook's working directory, the work
+/// tree root) to its hooks. git lets that variable override `core.bare`; libgit2 ignores
+/// it when `core.bare` is set, and resolves a relative one against the git dir instead of
+/// the current directory. Without this, such a repository looked bare and every commit
+/// was blocked with "nothing staged to scan". A repository with no work tree at all stays
+/// bare.
+fn use_work_tree_from_env(repo: &Repository) -> Result<()> {
+    let Some(value) = std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let dir = cwd.join(&value);
+    let dir = dir.canonicalize().with_context(|| {
+        format!(
+            "GIT_WORK_TREE names {}, which is not a folder",
+            Path::new(&value).display()
+        )
+    })?;
+    repo.set_workdir(&dir, false)
+        .with_context(|| format!("using {} as the work tree", dir.display()))
 }
 
 /// Turns libgit2's opening errors into advice a user can act on.
@@ -134,10 +162,15 @@ fn fetch_head_merges(repo: &Repository) -> Vec<Oid> {
         .collect()
 }
 
-/// A bare repository has no index: nothing can be staged in it.
+/// A bare repository with no work tree has no index: nothing can be staged in it. (One
+/// used with a work tree is not bare here: see [`use_work_tree_from_env`].)
 fn ensure_not_bare(repo: &Repository) -> Result<()> {
     if repo.is_bare() {
-        bail!("this is a bare repository: there is nothing staged to scan");
+        bail!(
+            "this is a bare repository with no work tree: there is nothing staged to scan \
+             (to commit from a work tree, run git with --work-tree=DIR or set core.worktree \
+             and core.bare = false)"
+        );
     }
     Ok(())
 }
@@ -202,10 +235,10 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     };
     let changes = files
         .into_iter()
-        .map(|(path, old, new)| {
-            let others = parents.iter().map(|t| blob_at(t, &path)).collect();
+        .map(|(raw, old, new)| {
+            let others = parents.iter().map(|t| blob_at(t, &raw)).collect();
             FileChange {
-                path,
+                path: super::path_text(&raw),
                 old,
                 new,
                 others,
@@ -216,9 +249,6 @@ pub fn staged_changes(repo: &Repository, stats: &mut ScanStats) -> Result<Vec<Fi
     Ok(changes)
 }
 
-/// Path, blob replaced (if any), new blob.
-type ChangedFile = (String, Option<Oid>, Oid);
-
 /// The common case, at `git diff --cached` speed: our own index reader and a cache-tree
 /// guided comparison with HEAD (see [`index`]). `None` when libgit2 must do it: an index
 /// this reader leaves to libgit2, conflicts, or files both added and deleted (a rename
@@ -227,7 +257,7 @@ fn fast_staged_files(
     repo: &Repository,
     head: Option<&Tree>,
     stats: &mut ScanStats,
-) -> Result<Option<Vec<ChangedFile>>> {
+) -> Result<Option<Vec<Changed>>> {
     let Some(idx) = IndexFile::read(&index::index_path(repo)) else {
         return Ok(None);
     };
@@ -240,12 +270,7 @@ fn fast_staged_files(
         return Ok(None);
     }
     stats.submodules_skipped += diff.submodules;
-    Ok(Some(
-        diff.files
-            .into_iter()
-            .map(|(p, old, new)| (super::path_text(&p), old, new))
-            .collect(),
-    ))
+    Ok(Some(diff.files))
 }
 
 /// The general case: libgit2's tree diff with rename detection.
@@ -253,7 +278,7 @@ fn libgit2_staged_files(
     repo: &Repository,
     head: Option<&Tree>,
     stats: &mut ScanStats,
-) -> Result<Vec<ChangedFile>> {
+) -> Result<Vec<Changed>> {
     let mut index = index_of(repo)?;
     let mut opts = diff::tree_diff_options();
     let mut diff = match index_tree_in_memory(repo, &mut index) {
@@ -261,27 +286,8 @@ fn libgit2_staged_files(
         None => repo.diff_tree_to_index(head, Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    diff::find_renames(repo, &mut diff)?;
+    diff::find_renames(repo, &mut diff, None, stats)?;
     Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
-}
-
-fn blob_at(tree: &Tree, path: &str) -> Option<Oid> {
-    tree.get_path(&os_path(&super::path_bytes(path)))
-        .ok()
-        .filter(|e| e.kind() == Some(git2::ObjectType::Blob))
-        .map(|e| e.id())
-}
-
-/// A repository path's exact bytes as a file-system path (git paths need not be UTF-8).
-#[cfg(unix)]
-fn os_path(bytes: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
-}
-
-#[cfg(not(unix))]
-fn os_path(bytes: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// A path from the command line as the bytes git records (`/`-separated).
@@ -503,7 +509,7 @@ mod tests {
                     // libgit2 lists an intent-to-add path as an empty new file; git does
                     // not commit it. Either way there is no line to scan.
                     let empty = Oid::hash_object(git2::ObjectType::Blob, b"").expect("hash");
-                    slow.retain(|(path, _, new)| !(path == "ita" && *new == empty));
+                    slow.retain(|(path, _, new)| !(path == b"ita" && *new == empty));
                     fast.sort();
                     slow.sort();
                     assert_eq!(fast, slow, "seed {seed} round {round}");
