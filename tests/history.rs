@@ -1211,11 +1211,11 @@ fn a_merge_compares_a_non_utf8_path_with_the_merged_branch() {
     );
 }
 
-/// git skips inexact rename detection when rename sources × targets exceed
-/// `diff.renameLimit`² (1000²); libgit2 bounds only the candidates per file, and a commit
-/// moving and editing thousands of files spent minutes comparing them. keyguard applies
-/// git's bound: exact renames are still found, moved-and-edited files are scanned as new
-/// files (stricter), and the report says so.
+/// libgit2 bounds only the similarity candidates per file, and a commit moving and editing
+/// thousands of files spent minutes comparing them. keyguard bounds the pairs (like git's
+/// `diff.renameLimit`): past the bound, exact renames are still found, moved files are
+/// paired by unique file name (only their added lines scanned), a file that also changed
+/// its name is scanned whole (stricter), and the report says so.
 #[test]
 fn rename_detection_is_bounded_like_gits_rename_limit() {
     const N: usize = 5000;
@@ -1228,9 +1228,13 @@ fn rename_detection_is_bounded_like_gits_rename_limit() {
     }
     // One file only renamed (same blob): still paired, so it adds nothing.
     r.write("keep/same.txt", "unchanged content\n");
+    // One moved under a new name and edited: no pair, scanned whole (3 lines).
+    r.write("solo/before.txt", "one\ntwo\n");
     r.commit_all("add files");
     std::fs::rename(r.path().join("old"), r.path().join("new")).unwrap();
     std::fs::rename(r.path().join("keep"), r.path().join("kept")).unwrap();
+    std::fs::remove_dir_all(r.path().join("solo")).unwrap();
+    r.write("moved/after.txt", "one\ntwo\nthree\n");
     let key = openai_project_key();
     for i in 0..N {
         let extra = if i == 1234 {
@@ -1254,8 +1258,8 @@ fn rename_detection_is_bounded_like_gits_rename_limit() {
         vec![hit("new/f1234.txt", 4, 7, "openai-project-key")]
     );
     let limited = &v["summary"]["rename_limited"];
-    assert_eq!(limited[0]["added"], N as u64, "{limited}");
-    assert_eq!(limited[0]["deleted"], N as u64, "{limited}");
+    assert_eq!(limited[0]["added"], N as u64 + 1, "{limited}");
+    assert_eq!(limited[0]["deleted"], N as u64 + 1, "{limited}");
     assert!(limited[0].get("commit").is_none());
 
     r.git(&["commit", "-q", "--no-verify", "-m", "move and edit"]);
@@ -1275,19 +1279,22 @@ fn rename_detection_is_bounded_like_gits_rename_limit() {
     );
     assert_eq!(
         v["summary"]["rename_limited"],
-        serde_json::json!([{ "commit": head, "added": N, "deleted": N }])
+        serde_json::json!([{ "commit": head, "added": N + 1, "deleted": N + 1 }])
     );
-    // Every moved file was read whole (4 lines each); the exact rename added nothing.
-    assert_eq!(summary(&v, "files"), N as u64);
-    assert_eq!(summary(&v, "lines"), 4 * N as u64);
+    // Each moved file paired by name: its one added line; the renamed file whole; the
+    // exact rename nothing.
+    assert_eq!(summary(&v, "files"), N as u64 + 1);
+    assert_eq!(summary(&v, "lines"), N as u64 + 3);
 
     let out = r.keyguard(&["scan", "HEAD^..HEAD"]);
     let text = stdout(&out);
     assert!(
         text.contains(&format!(
-            "rename detection limited in commit {} ({N} added × {N} deleted files)",
-            &head[..10]
-        )) && text.contains("moved files were scanned whole"),
+            "rename detection limited in commit {} ({} added × {} deleted files)",
+            &head[..10],
+            N + 1,
+            N + 1
+        )) && text.contains("moved files were paired by file name"),
         "{text}"
     );
 }

@@ -228,7 +228,7 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
         };
         writeln!(
             out,
-            "{} rename detection limited {where_}, as git does past diff.renameLimit: moved files were scanned whole.",
+            "{} rename detection limited {where_}: moved files were paired by file name, any other added file scanned whole.",
             "keyguard: note:".yellow().bold(),
         )?;
     }

@@ -245,8 +245,7 @@ fn diff_with_renames(
 ) -> Result<Vec<Changed>> {
     let mut opts = diff::tree_diff_options();
     let mut diff = repo.diff_tree_to_tree(old, Some(new), Some(&mut opts))?;
-    diff::find_renames(repo, &mut diff, Some(commit), stats)?;
-    Ok(diff::changed_files(&diff, submodules))
+    diff::changed_files_renamed(repo, &mut diff, Some(commit), stats, submodules)
 }
 
 /// Remembers which blob comparisons were already scanned, so that a change that appears

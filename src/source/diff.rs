@@ -10,7 +10,7 @@
 //! Every blob is read whole, so sizes are checked from object headers first: nothing over
 //! the size limit is inflated, here or in rename detection.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -79,36 +79,38 @@ pub fn tree_diff_options() -> DiffOptions {
 /// exact renames (same blob) are detected, which never reads a blob.
 pub const RENAME_MAX_BLOB: u64 = 10 << 20;
 
-/// git's default `diff.renameLimit`: inexact rename detection is skipped when there are
-/// more than this many squared (rename sources × targets) pairs to compare.
+/// Inexact (similarity) rename detection runs only while rename sources × targets stay
+/// within this many pairs; past it, moved files are paired by file name (see
+/// [`pair_by_name`]).
 ///
 /// libgit2's `rename_limit` bounds the candidates examined per file, not the whole
 /// comparison, so a commit that moves and edits thousands of files cost a hashsig
 /// comparison for millions of pairs (a 1,194-commit history spent 97% of a 277 s scan
-/// there). git bounds the product; so do we. A constant, never the repository's or the
-/// user's `diff.renameLimit`: what is scanned must not depend on their config. Skipping
-/// only makes the scan stricter: a moved and edited file is then scanned as a new file.
-pub const RENAME_LIMIT: usize = 1000;
+/// there). git bounds the product at `diff.renameLimit`² (1000²) and pairs unique file
+/// names first; at libgit2's ~5 µs a pair, 1000² pairs still cost 5 s for one commit (a
+/// real javadoc branch has dozens of such commits), so the bound here is 100²: at most
+/// ~50 ms. A constant, never the repository's or the user's `diff.renameLimit`: what is
+/// scanned must not depend on their config.
+pub const SIMILARITY_PAIRS: usize = 100 * 100;
 
 /// Detects renames with fixed settings: the user's `diff.renames` must not change what is
 /// scanned (a rename that adds nothing must stay silent).
 ///
 /// Exact renames (same blob) are always detected: that compares ids and reads no blob.
-/// Inexact ones (similar content) only when git would detect them too (see
-/// [`RENAME_LIMIT`]; the skip is recorded in `stats` for `commit`) and when every
-/// candidate blob can be read and is at most [`RENAME_MAX_BLOB`]. Otherwise this diff
-/// gets exact detection only, which can only make the scan stricter: a file renamed *and*
-/// edited in the same change then counts as added, all its lines scanned.
-pub fn find_renames(
+/// Inexact ones (similar content) only within [`SIMILARITY_PAIRS`] (past it the skip is
+/// recorded in `stats` for `commit`, and files are paired by name instead) and when every
+/// candidate blob can be read and is at most [`RENAME_MAX_BLOB`]. A file left unpaired
+/// counts as added, all its lines scanned: stricter, never laxer.
+fn find_renames(
     repo: &Repository,
     diff: &mut Diff,
     commit: Option<&CommitInfo>,
     stats: &mut ScanStats,
-) -> Result<()> {
+) -> Result<Pairing> {
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_limit(2000);
-    match inexact_renames(repo, diff)? {
-        Inexact::Allowed => {}
+    let pairing = match inexact_renames(repo, diff)? {
+        Inexact::Allowed => Pairing::Similarity,
         Inexact::TooMany { added, deleted } => {
             stats.rename_limited.push(RenameLimited {
                 commit: commit.map(|c| c.id.clone()),
@@ -116,19 +118,86 @@ pub fn find_renames(
                 deleted,
             });
             find.exact_match_only(true);
+            Pairing::ByName
         }
         Inexact::Unreadable => {
             find.exact_match_only(true);
+            Pairing::ExactOnly
+        }
+    };
+    diff.find_similar(Some(&mut find))
+        .context("detecting renames")?;
+    Ok(pairing)
+}
+
+/// How the files of a diff were paired with the versions they replace.
+#[derive(PartialEq)]
+enum Pairing {
+    Similarity,
+    ExactOnly,
+    ByName,
+}
+
+/// Every file a tree-level diff adds or changes, renames paired with the file they moved
+/// from (see [`find_renames`]); submodules are counted in `submodules`.
+pub fn changed_files_renamed(
+    repo: &Repository,
+    diff: &mut Diff,
+    commit: Option<&CommitInfo>,
+    stats: &mut ScanStats,
+    submodules: &mut usize,
+) -> Result<Vec<Changed>> {
+    let pairing = find_renames(repo, diff, commit, stats)?;
+    let mut files = changed_files(diff, submodules);
+    if pairing == Pairing::ByName {
+        pair_by_name(diff, &mut files);
+    }
+    Ok(files)
+}
+
+/// Pairs each added file with the deleted file of the same name, when that name is unique
+/// among both the added and the deleted files (git pairs unique basenames the same way
+/// before its similarity search). Pairing only decides which old version the added lines
+/// are computed against, so any pairing is safe: a line the old version lacks is still
+/// scanned; a line it has was in the repository already. A wrong pair costs nothing but
+/// the diff; no pair means the whole file is scanned.
+fn pair_by_name(diff: &Diff, files: &mut [Changed]) {
+    fn name(path: &[u8]) -> &[u8] {
+        path.rsplit(|&b| b == b'/').next().unwrap_or(path)
+    }
+    let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
+    // Deleted blobs left after exact renames, by name; `None` when the name repeats.
+    let mut deleted: HashMap<&[u8], Option<Oid>> = HashMap::new();
+    for delta in diff.deltas() {
+        let old = delta.old_file();
+        if delta.status() == Delta::Deleted && blob(old.mode()) {
+            if let Some(path) = old.path_bytes() {
+                deleted
+                    .entry(name(path))
+                    .and_modify(|e| *e = None)
+                    .or_insert(Some(old.id()));
+            }
         }
     }
-    diff.find_similar(Some(&mut find))
-        .context("detecting renames")
+    let mut added: HashMap<Vec<u8>, usize> = HashMap::new();
+    for (path, old, _) in files.iter() {
+        if old.is_none() {
+            *added.entry(name(path).to_vec()).or_default() += 1;
+        }
+    }
+    for (path, old, _) in files.iter_mut() {
+        if old.is_none() && added.get(name(path)) == Some(&1) {
+            if let Some(Some(id)) = deleted.get(name(path)) {
+                *old = Some(*id);
+            }
+        }
+    }
 }
 
 /// Whether inexact rename detection may run on a diff.
 enum Inexact {
     Allowed,
-    /// More than [`RENAME_LIMIT`]² pairs left after exact renames.
+    /// More than [`SIMILARITY_PAIRS`] pairs left after exact renames.
     TooMany {
         added: usize,
         deleted: usize,
@@ -159,7 +228,7 @@ fn inexact_renames(repo: &Repository, diff: &Diff) -> Result<Inexact> {
     if sources.is_empty() || targets.is_empty() {
         return Ok(Inexact::Allowed); // libgit2 compares nothing
     }
-    if sources.len().saturating_mul(targets.len()) > RENAME_LIMIT * RENAME_LIMIT {
+    if sources.len().saturating_mul(targets.len()) > SIMILARITY_PAIRS {
         return Ok(Inexact::TooMany {
             added: targets.len(),
             deleted: sources.len(),
@@ -182,7 +251,7 @@ fn inexact_renames(repo: &Repository, diff: &Diff) -> Result<Inexact> {
 
 /// Every file a tree-level diff adds or changes. Deletions and mode-only changes add no
 /// line and are left out; submodules are counted, not listed.
-pub fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<Changed> {
+fn changed_files(diff: &Diff, submodules: &mut usize) -> Vec<Changed> {
     let mut out = Vec::new();
     for delta in diff.deltas() {
         if matches!(

@@ -232,8 +232,9 @@ pub enum MissingEffect {
     ScannedWhole,
 }
 
-/// One change where inexact rename detection was skipped, as git does past
-/// `diff.renameLimit`: its moved-and-edited files were scanned whole, as new files.
+/// One change where inexact rename detection was skipped (too many candidate pairs, see
+/// `diff::SIMILARITY_PAIRS`): moved files were paired by unique file name, and any other
+/// added file was scanned whole, as a new file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RenameLimited {
     #[serde(skip_serializing_if = "Option::is_none")]

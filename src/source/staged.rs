@@ -286,8 +286,10 @@ fn libgit2_staged_files(
         None => repo.diff_tree_to_index(head, Some(&index), Some(&mut opts)),
     }
     .context("comparing HEAD with the index")?;
-    diff::find_renames(repo, &mut diff, None, stats)?;
-    Ok(diff::changed_files(&diff, &mut stats.submodules_skipped))
+    let mut submodules = 0;
+    let files = diff::changed_files_renamed(repo, &mut diff, None, stats, &mut submodules)?;
+    stats.submodules_skipped += submodules;
+    Ok(files)
 }
 
 /// A path from the command line as the bytes git records (`/`-separated).
