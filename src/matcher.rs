@@ -375,7 +375,11 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut escapes = 0;
     let mut i = 0;
     while i < b.len() {
-        match (b[i], b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) {
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 escapes += 1;

@@ -383,7 +383,10 @@ fn one_private_key_file_is_one_finding_naming_the_other_rule() {
     let found = v["findings"].as_array().expect("findings");
     assert_eq!(found.len(), 1, "{v}");
     assert_eq!(found[0]["rule_id"], "private-key");
-    assert_eq!(found[0]["also_matched"], serde_json::json!(["private-key-file"]));
+    assert_eq!(
+        found[0]["also_matched"],
+        serde_json::json!(["private-key-file"])
+    );
     assert_eq!(summary(&v, "blocking"), 1);
     let human = r.keyguard(&["--staged", "--no-color"]);
     let text = stdout(&human);

@@ -228,7 +228,10 @@ fn cargo_registry_dependencies_block_nothing_unreviewed() {
         .filter(|c| registry.join(c).is_dir())
         .collect();
     if crates.is_empty() {
-        eprintln!("skipped: none of Cargo.lock's crates is in {}", registry.display());
+        eprintln!(
+            "skipped: none of Cargo.lock's crates is in {}",
+            registry.display()
+        );
         return;
     }
     let (found, secs) = scan_tree(&registry, &crates);

@@ -204,7 +204,10 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
                 checked += 1;
                 let again = m.scan(&check::unit_of(&path, &blob)).unwrap();
                 if again.iter().any(|c| c.rule.id == r.id) {
-                    failures.push(format!("rule {}: reported inside a base64 blob ({ex})", r.id));
+                    failures.push(format!(
+                        "rule {}: reported inside a base64 blob ({ex})",
+                        r.id
+                    ));
                 }
             }
         }

@@ -517,9 +517,8 @@ pub fn compile_rule(
                 let re = |r: &Option<String>| -> Result<Option<Regex>, ConfigError> {
                     r.as_deref()
                         .map(|r| {
-                            compile_regex(r).map_err(|e| {
-                                src.error(spec.id.span(), field("context_allow"), e)
-                            })
+                            compile_regex(r)
+                                .map_err(|e| src.error(spec.id.span(), field("context_allow"), e))
                         })
                         .transpose()
                 };
