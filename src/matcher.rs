@@ -202,9 +202,8 @@ impl Matcher {
                     continue;
                 };
                 let secret = String::from_utf8_lossy(m.as_bytes());
-                let text = unit.text.as_bytes();
-                if !at_token_boundary(rule, text, m.start(), m.end(), &secret)
-                    || context_allows(rule, text, m.start(), m.end(), &secret)
+                if !at_token_boundary(rule, unit.text.as_bytes(), m.start(), m.end(), &secret)
+                    || context_allows(rule, unit, m.start(), m.end(), &secret)
                 {
                     continue;
                 }
@@ -438,13 +437,14 @@ fn at_token_boundary(rule: &Rule, text: &[u8], start: usize, end: usize, secret:
 }
 
 /// Whether one of the rule's `context_allow` entries drops the match at `start..end`.
-fn context_allows(rule: &Rule, text: &[u8], start: usize, end: usize, secret: &str) -> bool {
+fn context_allows(rule: &Rule, unit: &ScanUnit, start: usize, end: usize, secret: &str) -> bool {
+    let text = unit.text.as_bytes();
     rule.context_allow.iter().any(|c| {
         c.secret
             .as_ref()
             .is_none_or(|r| r.is_match(secret.as_bytes()))
             && (c.near.is_none() && c.not_near.is_none() || {
-                let w = window(text, start, end, c.lines);
+                let w = window(unit, start, end, c.lines);
                 c.near.as_ref().is_none_or(|r| r.is_match(w))
                     && c.not_near.as_ref().is_none_or(|r| !r.is_match(w))
             })
@@ -452,33 +452,36 @@ fn context_allows(rule: &Rule, text: &[u8], start: usize, end: usize, secret: &s
     })
 }
 
-/// The lines of `text` from `lines` lines above the one holding `start` to `lines` lines
-/// below the one holding `end`.
-fn window(text: &[u8], start: usize, end: usize, lines: usize) -> &[u8] {
-    let mut from = start.min(text.len());
-    for _ in 0..=lines {
-        match memchr::memrchr(b'\n', &text[..from]) {
-            Some(nl) if from > 0 => from = nl,
-            _ => {
-                from = 0;
-                break;
-            }
-        }
+/// The added lines of `unit` whose line numbers are within `lines` of the lines holding
+/// `start..end`. Added text joins the hunks of a file, so a line that follows in the text
+/// may be far away in the file: only consecutive line numbers count as near.
+fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> &[u8] {
+    let text = unit.text.as_bytes();
+    let ls = &unit.lines;
+    if ls.is_empty() {
+        return text;
     }
-    if from > 0 {
-        from += 1;
+    let first = ls
+        .partition_point(|&(off, _)| off <= start)
+        .saturating_sub(1);
+    let last = ls
+        .partition_point(|&(off, _)| off < end)
+        .saturating_sub(1)
+        .max(first);
+    let lines = u32::try_from(lines).unwrap_or(u32::MAX);
+    let low = ls[first].1.saturating_sub(lines);
+    let high = ls[last].1.saturating_add(lines);
+    let mut a = first;
+    while a > 0 && ls[a - 1].1 >= low && ls[a - 1].1 < ls[a].1 {
+        a -= 1;
     }
-    let mut to = end.min(text.len());
-    for _ in 0..=lines {
-        match memchr::memchr(b'\n', &text[to..]) {
-            Some(nl) => to += nl + 1,
-            None => {
-                to = text.len();
-                break;
-            }
-        }
+    let mut b = last;
+    while b + 1 < ls.len() && ls[b + 1].1 <= high && ls[b + 1].1 > ls[b].1 {
+        b += 1;
     }
-    &text[from..to.min(text.len())]
+    let from = ls[a].0.min(text.len());
+    let to = ls.get(b + 1).map_or(text.len(), |l| l.0.min(text.len()));
+    &text[from..to.max(from)]
 }
 
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
@@ -554,5 +557,49 @@ mod prefilter_tests {
         assert_eq!(by_finders[0], vec![0, 1]);
         assert_eq!(by_finders[2], vec![2, 3, 4]);
         assert!(by_finders[1].is_empty() && by_finders[3].is_empty());
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+
+    fn matcher() -> Matcher {
+        Matcher::new(
+            crate::rules::builtin().unwrap().to_vec(),
+            crate::rules::builtin_allowlist().unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// A context line counts when it is near in the file, not merely next in the added
+    /// text: two hunks of one commit are joined in the unit's text.
+    #[test]
+    fn context_is_near_in_the_file_not_in_the_added_text() {
+        let m = matcher();
+        let value = expand("{{hex:64}}", &mut Rng::new(3)).unwrap();
+        let unit = |second_line: u32| {
+            let mut u = ScanUnit::new("src/vectors.rs".into(), None);
+            u.push_line(10, b"// RFC 8032 section 7.1, TEST 1");
+            u.push_line(
+                second_line,
+                format!("const SECRET_KEY = \"{value}\";").as_bytes(),
+            );
+            u
+        };
+        let rules_at = |u: &ScanUnit| -> Vec<String> {
+            m.scan(u)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.rule.id.clone())
+                .collect()
+        };
+        assert!(rules_at(&unit(11)).is_empty(), "a cited test vector");
+        assert_eq!(
+            rules_at(&unit(400)),
+            ["generic-secret"],
+            "far from the citation"
+        );
     }
 }
