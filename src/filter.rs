@@ -13,7 +13,6 @@ use anyhow::{Context, Result};
 use crate::config::Settings;
 use crate::finding::{fingerprint, mask, Allowed, Finding, Secret};
 use crate::matcher::Candidate;
-use crate::rules::schema::Severity;
 use crate::source::ScanUnit;
 
 /// Fingerprints accepted by a baseline file.
@@ -112,7 +111,8 @@ fn specificity(f: &Finding) -> u8 {
 /// on the same line whose spans overlap, or where one of them is a rule about the whole
 /// file, are one secret seen by several rules: the most specific rule reports it and names
 /// the others in `also_matched`. Merging never changes whether the scan blocks: if any of
-/// the merged findings blocked, the kept one does.
+/// the merged findings blocks, the kept one is the most specific of those that block (a
+/// committed `.env` whose password only warns stays an `env-file` finding).
 fn merge_same_place(found: Vec<Finding>, spans: &[(usize, usize)]) -> Vec<Finding> {
     if found.len() < 2 {
         return found;
@@ -160,24 +160,22 @@ fn merge_same_place(found: Vec<Finding>, spans: &[(usize, usize)]) -> Vec<Findin
     let mut out = Vec::with_capacity(slots.len());
     for m in members.into_iter().filter(|m| !m.is_empty()) {
         let mut items: Vec<Finding> = m.iter().filter_map(|&i| slots[i].take()).collect();
-        // Most specific first; then the longer secret, then the rule listed first (stable).
+        // A finding that blocks first (merging must not turn a blocking secret into a
+        // warning, nor a warning into a block), then the most specific, then the longer
+        // secret, then the rule listed first (the sort is stable).
         items.sort_by_key(|f| {
             (
+                !f.blocks(),
                 std::cmp::Reverse(specificity(f)),
                 std::cmp::Reverse(f.secret.expose().len()),
             )
         });
-        let blocked = items.iter().any(Finding::blocks);
         let mut it = items.into_iter();
         let Some(mut kept) = it.next() else { continue };
         for other in it {
             if !kept.also_matched.contains(&other.rule.id) && other.rule.id != kept.rule.id {
                 kept.also_matched.push(other.rule.id.clone());
             }
-        }
-        if blocked && !kept.blocks() {
-            kept.severity = Severity::Block;
-            kept.allowed = None;
         }
         out.push(kept);
     }
