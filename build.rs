@@ -72,6 +72,54 @@ fn allowlist(t: &Table, what: &str) -> String {
     )
 }
 
+fn context_allow(v: Option<&Value>, what: &str) -> String {
+    let Some(v) = v else {
+        return "vec![]".to_string();
+    };
+    let Value::Array(items) = v else {
+        panic!("{what}: context_allow must be an array of tables")
+    };
+    let mut out = String::from("vec![");
+    for item in items {
+        let Value::Table(t) = item else {
+            panic!("{what}: context_allow entries are tables")
+        };
+        for k in t.keys() {
+            assert!(
+                ["secret", "near", "not_near", "file", "lines", "reason"].contains(&k.as_str()),
+                "{what}: context_allow: unknown key {k}"
+            );
+        }
+        let o = |k: &str| {
+            t.get(k).map_or("None".to_string(), |v| {
+                format!("Some({})", owned(&string(v, what)))
+            })
+        };
+        let lines = t.get("lines").map_or("None".to_string(), |v| {
+            format!(
+                "Some({})",
+                v.as_integer()
+                    .unwrap_or_else(|| panic!("{what}: context_allow.lines"))
+            )
+        });
+        let _ = write!(
+            out,
+            "ContextAllowSpec {{ secret: {}, near: {}, not_near: {}, file: {}, lines: {lines}, reason: {} }},",
+            o("secret"),
+            o("near"),
+            o("not_near"),
+            o("file"),
+            owned(&string(
+                t.get("reason")
+                    .unwrap_or_else(|| panic!("{what}: context_allow without reason")),
+                what
+            )),
+        );
+    }
+    out.push(']');
+    out
+}
+
 fn rule(t: &Table, file: &str) -> String {
     const KEYS: &[&str] = &[
         "id",
@@ -91,6 +139,8 @@ fn rule(t: &Table, file: &str) -> String {
         "examples",
         "near_misses",
         "allowlist",
+        "prefix_boundary",
+        "context_allow",
     ];
     let id = string(
         t.get("id")
@@ -144,7 +194,7 @@ fn rule(t: &Table, file: &str) -> String {
     format!(
         "RuleSpec {{ id: {id}, description: {desc}, provider: {provider}, keywords: {keywords}, regex: {regex}, \
          validators: {validators}, entropy: {entropy}, min_randomness: {minr}, value_gate: {gate}, keywords_match_case: {kmc}, paths: {paths}, file_rule: {file_rule}, \
-         severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow} }}",
+         severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow}, prefix_boundary: {pb}, context_allow: {ctx} }}",
         id = spanned(&id),
         desc = owned(&string(t.get("description").unwrap_or_else(|| panic!("{what}: no description")), &what)),
         provider = opt_str("provider"),
@@ -159,6 +209,8 @@ fn rule(t: &Table, file: &str) -> String {
         file_rule = t.get("file_rule").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: file_rule"))),
         examples = vec_of(&strings(t.get("examples"), &what), owned),
         near = vec_of(&strings(t.get("near_misses"), &what), owned),
+        pb = opt_str("prefix_boundary"),
+        ctx = context_allow(t.get("context_allow"), &what),
     )
 }
 

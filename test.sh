@@ -32,6 +32,9 @@ command -v pre-commit >/dev/null 2>&1 || fail "pre-commit is installed but not o
 pre-commit --version
 # With this set, the framework tests fail instead of skipping when pre-commit is missing.
 export KEYGUARD_REQUIRE_PRE_COMMIT=1
+# And the real-code test (tests/real_code.rs) fails instead of skipping without python3's
+# standard library, which this script needs anyway (pip above).
+export KEYGUARD_REQUIRE_REAL_CODE=1
 
 say "format"
 cargo fmt --all -- --check

@@ -57,6 +57,7 @@ pub fn apply(
         return Vec::new();
     }
     let mut out = Vec::with_capacity(candidates.len());
+    let mut spans = Vec::with_capacity(candidates.len());
     for c in candidates {
         if !c.rule.file_rule && settings.allow_secrets.allows(&c.secret) {
             continue;
@@ -88,7 +89,95 @@ pub fn apply(
             masked,
             fingerprint: fp,
             allowed,
+            also_matched: Vec::new(),
         });
+        spans.push((c.start, c.end));
+    }
+    merge_same_place(out, &spans)
+}
+
+/// How much a rule knows about what it found: a content rule that knows the format beats
+/// one that guesses from randomness, and both beat a rule about the file's name, which
+/// knows nothing of the content.
+fn specificity(f: &Finding) -> u8 {
+    match (f.rule.file_rule, f.rule.is_heuristic()) {
+        (true, _) => 0,
+        (false, true) => 1,
+        (false, false) => 2,
+    }
+}
+
+/// One secret at one place is one finding. Findings of one unit (one file of one commit)
+/// on the same line whose spans overlap, or where one of them is a rule about the whole
+/// file, are one secret seen by several rules: the most specific rule reports it and names
+/// the others in `also_matched`. Merging never changes whether the scan blocks: if any of
+/// the merged findings blocks, the kept one is the most specific of those that block (a
+/// committed `.env` whose password only warns stays an `env-file` finding).
+fn merge_same_place(found: Vec<Finding>, spans: &[(usize, usize)]) -> Vec<Finding> {
+    if found.len() < 2 {
+        return found;
+    }
+    let overlap = |a: usize, b: usize| spans[a].0 < spans[b].1 && spans[b].0 < spans[a].1;
+    // Groups by union-find. Content findings join when their spans overlap; a rule about
+    // the whole file joins one finding on its line (the first content one, else the first
+    // other file rule), never two secrets that merely share a line.
+    let mut group: Vec<usize> = (0..found.len()).collect();
+    fn root(g: &mut [usize], mut i: usize) -> usize {
+        while g[i] != i {
+            g[i] = g[g[i]];
+            i = g[i];
+        }
+        i
+    }
+    fn union(g: &mut [usize], a: usize, b: usize) {
+        let (ra, rb) = (root(g, a), root(g, b));
+        g[ra.max(rb)] = ra.min(rb);
+    }
+    for a in 0..found.len() {
+        for b in a + 1..found.len() {
+            let content = !found[a].rule.file_rule && !found[b].rule.file_rule;
+            if content && found[a].line == found[b].line && overlap(a, b) {
+                union(&mut group, a, b);
+            }
+        }
+    }
+    for a in (0..found.len()).filter(|&a| found[a].rule.file_rule) {
+        let same_line = |b: &usize| *b != a && found[*b].line == found[a].line;
+        let partner = (0..found.len())
+            .filter(same_line)
+            .find(|&b| !found[b].rule.file_rule)
+            .or_else(|| (0..found.len()).filter(same_line).find(|&b| b < a));
+        if let Some(b) = partner {
+            union(&mut group, a, b);
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); found.len()];
+    for i in 0..found.len() {
+        let r = root(&mut group, i);
+        members[r].push(i);
+    }
+    let mut slots: Vec<Option<Finding>> = found.into_iter().map(Some).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for m in members.into_iter().filter(|m| !m.is_empty()) {
+        let mut items: Vec<Finding> = m.iter().filter_map(|&i| slots[i].take()).collect();
+        // A finding that blocks first (merging must not turn a blocking secret into a
+        // warning, nor a warning into a block), then the most specific, then the longer
+        // secret, then the rule listed first (the sort is stable).
+        items.sort_by_key(|f| {
+            (
+                !f.blocks(),
+                std::cmp::Reverse(specificity(f)),
+                std::cmp::Reverse(f.secret.expose().len()),
+            )
+        });
+        let mut it = items.into_iter();
+        let Some(mut kept) = it.next() else { continue };
+        for other in it {
+            if !kept.also_matched.contains(&other.rule.id) && other.rule.id != kept.rule.id {
+                kept.also_matched.push(other.rule.id.clone());
+            }
+        }
+        out.push(kept);
     }
     out
 }

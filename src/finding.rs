@@ -57,6 +57,9 @@ pub struct Finding {
     pub fingerprint: String,
     pub severity: Severity,
     pub allowed: Option<Allowed>,
+    /// Other rules that reported the same secret at the same place (a path rule and a
+    /// content rule on one private key file): named, not reported a second time.
+    pub also_matched: Vec<String>,
 }
 
 impl Finding {

@@ -19,7 +19,7 @@ use anyhow::{anyhow, Result};
 use memchr::memmem;
 
 use crate::randomness;
-use crate::rules::{Rule, SecretAllowlist};
+use crate::rules::{PrefixBoundary, Rule, SecretAllowlist};
 use crate::source::ScanUnit;
 
 /// A secret the matcher found, before user filters.
@@ -202,6 +202,11 @@ impl Matcher {
                     continue;
                 };
                 let secret = String::from_utf8_lossy(m.as_bytes());
+                if !at_token_boundary(rule, unit.text.as_bytes(), m.start(), m.end(), &secret)
+                    || context_allows(rule, unit, m.start(), m.end(), &secret)
+                {
+                    continue;
+                }
                 if self.is_credential(rule, &secret) {
                     out.push(Candidate {
                         rule: Arc::clone(rule),
@@ -343,8 +348,140 @@ impl Matcher {
         if rule.validators.is_empty() && randomness::looks_like_placeholder(secret) {
             return false;
         }
-        !(rule.allowlist.allows(secret) || self.global_allow.allows(secret))
+        if rule.allowlist.allows(secret) || self.global_allow.allows(secret) {
+            return false;
+        }
+        // A URL-escaped value is judged by what it says: `pass%20pass` is "pass pass".
+        // Escaped control characters (`%01`) are URL-parser test data, not a password.
+        let decoded = percent_decode(secret);
+        if let Some(d) = &decoded {
+            if d.bytes().any(|b| b < 0x20 || b == 0x7f) {
+                return false;
+            }
+            if rule.allowlist.allows(d) || self.global_allow.allows(d) {
+                return false;
+            }
+        }
+        !made_of_allowed_words(rule, decoded.as_deref().unwrap_or(secret))
     }
+}
+
+/// `%XX` escapes decoded, when there is at least one.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
+    let mut out = Vec::with_capacity(b.len());
+    let mut escapes = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                escapes += 1;
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    (escapes > 0).then(|| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// A value made of several words the rule's allowlist accepts one by one, joined by
+/// punctuation: `pass1@bar:pass2`, `foo(b]c`, `pass pass` (pieces under 3 characters,
+/// such as the `b` and `c` of URL-parser test data, are not judged). A generated value
+/// has no such words.
+fn made_of_allowed_words(rule: &Rule, value: &str) -> bool {
+    if rule.allowlist.is_empty() || value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let mut pieces = value
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|p| p.len() >= 3)
+        .peekable();
+    pieces.peek().is_some() && pieces.all(|p| rule.allowlist.allows(p))
+}
+
+/// For a match that starts with one of the rule's keywords (a fixed token prefix): the
+/// token starts at a boundary and is not a slice of a longer base64 run. Inside an
+/// embedded image, `…Zt+cio` followed by 32 letters and digits and `+Qx…` is not a
+/// crates.io token: the regex's own boundaries (`[^A-Za-z0-9_]`) let `+` and `/` through.
+fn at_token_boundary(rule: &Rule, text: &[u8], start: usize, end: usize, secret: &str) -> bool {
+    if rule.prefix_boundary == PrefixBoundary::None || rule.is_heuristic() || rule.file_rule {
+        return true;
+    }
+    let prefixed = rule.keywords.iter().any(|k| {
+        k.len() >= 2
+            && secret.len() > k.len()
+            && secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+    });
+    if !prefixed {
+        return true;
+    }
+    let slash_ok = rule.prefix_boundary == PrefixBoundary::Path;
+    let base64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || (c == b'/' && !slash_ok);
+    if start > 0 && base64(text[start - 1]) {
+        return false;
+    }
+    // `+` or `/` then more of the alphabet: the run goes on past the token's length.
+    !matches!(
+        (text.get(end), text.get(end + 1)),
+        (Some(&c), Some(&n)) if (c == b'+' || (c == b'/' && !slash_ok)) && n.is_ascii_alphanumeric()
+    )
+}
+
+/// Whether one of the rule's `context_allow` entries drops the match at `start..end`.
+fn context_allows(rule: &Rule, unit: &ScanUnit, start: usize, end: usize, secret: &str) -> bool {
+    let text = unit.text.as_bytes();
+    rule.context_allow.iter().any(|c| {
+        c.secret
+            .as_ref()
+            .is_none_or(|r| r.is_match(secret.as_bytes()))
+            && (c.near.is_none() && c.not_near.is_none() || {
+                let w = window(unit, start, end, c.lines);
+                c.near.as_ref().is_none_or(|r| r.is_match(w))
+                    && c.not_near.as_ref().is_none_or(|r| !r.is_match(w))
+            })
+            && c.file.as_ref().is_none_or(|r| r.is_match(text))
+    })
+}
+
+/// The added lines of `unit` whose line numbers are within `lines` of the lines holding
+/// `start..end`. Added text joins the hunks of a file, so a line that follows in the text
+/// may be far away in the file: only consecutive line numbers count as near.
+fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> &[u8] {
+    let text = unit.text.as_bytes();
+    let ls = &unit.lines;
+    if ls.is_empty() {
+        return text;
+    }
+    let first = ls
+        .partition_point(|&(off, _)| off <= start)
+        .saturating_sub(1);
+    let last = ls
+        .partition_point(|&(off, _)| off < end)
+        .saturating_sub(1)
+        .max(first);
+    let lines = u32::try_from(lines).unwrap_or(u32::MAX);
+    let low = ls[first].1.saturating_sub(lines);
+    let high = ls[last].1.saturating_add(lines);
+    let mut a = first;
+    while a > 0 && ls[a - 1].1 >= low && ls[a - 1].1 < ls[a].1 {
+        a -= 1;
+    }
+    let mut b = last;
+    while b + 1 < ls.len() && ls[b + 1].1 <= high && ls[b + 1].1 > ls[b].1 {
+        b += 1;
+    }
+    let from = ls[a].0.min(text.len());
+    let to = ls.get(b + 1).map_or(text.len(), |l| l.0.min(text.len()));
+    &text[from..to.max(from)]
 }
 
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
@@ -420,5 +557,49 @@ mod prefilter_tests {
         assert_eq!(by_finders[0], vec![0, 1]);
         assert_eq!(by_finders[2], vec![2, 3, 4]);
         assert!(by_finders[1].is_empty() && by_finders[3].is_empty());
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+    use crate::rules::template::{expand, Rng};
+
+    fn matcher() -> Matcher {
+        Matcher::new(
+            crate::rules::builtin().unwrap().to_vec(),
+            crate::rules::builtin_allowlist().unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// A context line counts when it is near in the file, not merely next in the added
+    /// text: two hunks of one commit are joined in the unit's text.
+    #[test]
+    fn context_is_near_in_the_file_not_in_the_added_text() {
+        let m = matcher();
+        let value = expand("{{hex:64}}", &mut Rng::new(3)).unwrap();
+        let unit = |second_line: u32| {
+            let mut u = ScanUnit::new("src/vectors.rs".into(), None);
+            u.push_line(10, b"// RFC 8032 section 7.1, TEST 1");
+            u.push_line(
+                second_line,
+                format!("const SECRET_KEY = \"{value}\";").as_bytes(),
+            );
+            u
+        };
+        let rules_at = |u: &ScanUnit| -> Vec<String> {
+            m.scan(u)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.rule.id.clone())
+                .collect()
+        };
+        assert!(rules_at(&unit(11)).is_empty(), "a cited test vector");
+        assert_eq!(
+            rules_at(&unit(400)),
+            ["generic-secret"],
+            "far from the citation"
+        );
     }
 }

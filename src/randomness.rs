@@ -789,7 +789,25 @@ pub fn looks_random(s: &str, min: f64) -> bool {
         && !s.contains(char::is_whitespace)
         && !looks_like_placeholder(s)
         && !is_ordinary_value(s)
+        && !encodes_a_word(s)
         && score(s) >= min
+}
+
+/// Short base64 of a word (`ZGVtbw==` is "demo", as in a Kubernetes Secret's `data:`):
+/// the word is the value, and a word is no generated secret. Too short for
+/// [`decoded_text`]; six random bytes decode to letters and digits only rarely, and then
+/// do not read as a word.
+fn encodes_a_word(s: &str) -> bool {
+    use base64::engine::general_purpose::STANDARD;
+    if s.len() > 24 || !s.ends_with('=') {
+        return false;
+    }
+    let Ok(bytes) = STANDARD.decode(s) else {
+        return false;
+    };
+    (3..=16).contains(&bytes.len())
+        && bytes.iter().all(u8::is_ascii_alphanumeric)
+        && (looks_like_placeholder(&String::from_utf8_lossy(&bytes)) || model(&bytes) < 0.5)
 }
 
 /// The `literal` validator: a value written in place, not a placeholder (`your-key-here`,

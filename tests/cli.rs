@@ -368,3 +368,36 @@ fn help_and_version() {
     assert!(stdout(&out).contains("--pre-push"));
     assert!(!Path::new(&r.path().join(".git")).exists());
 }
+
+/// A private key file is one secret at one place: the content rule (which knows the PEM
+/// format) reports it once and names the path rule as also matched, in every format.
+#[test]
+fn one_private_key_file_is_one_finding_naming_the_other_rule() {
+    let r = Repo::new();
+    let pem = key("{{pem:RSA PRIVATE KEY}}");
+    r.write("certs/server.key", &pem);
+    r.git(&["add", "-A"]);
+    let o = r.keyguard(&["--staged", "--format", "json"]);
+    assert_eq!(code(&o), Some(1), "{}", both(&o));
+    let v = json(&o);
+    let found = v["findings"].as_array().expect("findings");
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["rule_id"], "private-key");
+    assert_eq!(
+        found[0]["also_matched"],
+        serde_json::json!(["private-key-file"])
+    );
+    assert_eq!(summary(&v, "blocking"), 1);
+    let human = r.keyguard(&["--staged", "--no-color"]);
+    let text = stdout(&human);
+    assert!(text.contains("also matched private-key-file"), "{text}");
+    let sarif = r.keyguard(&["--staged", "--format", "sarif"]);
+    let s: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(
+        results[0]["properties"]["alsoMatched"],
+        serde_json::json!(["private-key-file"])
+    );
+    assert_no_secret(&o, &pem);
+}

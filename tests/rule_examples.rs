@@ -161,3 +161,58 @@ fn value_gate_never_hides_a_finding() {
     // And it does close: most generated texts hold no credential-looking value.
     assert!(opened < texts.len() * gated.len(), "the gate never closed");
 }
+
+/// A token with a fixed prefix starts at a boundary and is not a slice of a longer base64
+/// run: every prefix rule's example tokens, embedded in the middle of a base64 blob (an
+/// image in a JS file), are not reported by that rule. Rules whose format lives in URL
+/// paths (`prefix_boundary = "path"`) are tested with `+` only.
+#[test]
+fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
+    use keyguard::rules::PrefixBoundary;
+    let m = matcher();
+    let mut rng = Rng::new(11);
+    let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for r in m.rules() {
+        if r.file_rule || r.is_heuristic() || r.prefix_boundary == PrefixBoundary::None {
+            continue;
+        }
+        let path = check::example_path(&r.path_globs);
+        for ex in &r.examples {
+            let text = rules::template::expand(ex, &mut rng).unwrap();
+            let found = m.scan(&check::unit_of(&path, &text)).unwrap();
+            for c in found.iter().filter(|c| c.rule.id == r.id) {
+                let prefixed = r.keywords.iter().any(|k| {
+                    c.secret.len() > k.len()
+                        && c.secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+                });
+                if !prefixed || c.secret.contains(char::is_whitespace) {
+                    continue;
+                }
+                let (before, after) = if r.prefix_boundary == PrefixBoundary::Path {
+                    ("+", "+")
+                } else {
+                    ("/", "+")
+                };
+                let blob = format!(
+                    "const icon = \"data:image/png;base64,{}{before}{}{after}{}==\";",
+                    rng.string(b64, 40).replace(['+', '/'], "A") + "Q",
+                    c.secret,
+                    rng.string(b64, 40)
+                );
+                checked += 1;
+                let again = m.scan(&check::unit_of(&path, &blob)).unwrap();
+                if again.iter().any(|c| c.rule.id == r.id) {
+                    failures.push(format!(
+                        "rule {}: reported inside a base64 blob ({ex})",
+                        r.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} prefix tokens checked");
+    failures.dedup();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

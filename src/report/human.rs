@@ -177,6 +177,13 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> std::io::Result<()> {
             format!("({len} chars, masked)").dimmed()
         )?;
     }
+    if !f.also_matched.is_empty() {
+        writeln!(
+            out,
+            "      also matched {}",
+            clean(&f.also_matched.join(", ")).dimmed()
+        )?;
+    }
     writeln!(out, "      fingerprint  {}", f.fingerprint)
 }
 

@@ -1,7 +1,7 @@
 //! `--format json`: one object for scripts.
 //!
 //! `{"findings":[{"rule_id","description","provider","file","line","column","commit",
-//! "secret","fingerprint","severity"}], "allowed":[…], "summary":{…}}`. `secret` is the
+//! "secret","fingerprint","severity","also_matched"?}], "allowed":[…], "summary":{…}}`. `secret` is the
 //! masked form; `commit` is null for staged scans. `file` is the path itself when it is
 //! UTF-8 (control characters are JSON escapes like any other); a byte that is not UTF-8
 //! is written `\NNN` in octal, as git quotes it (see `source::path_text`), so two paths
@@ -31,6 +31,9 @@ struct JsonFinding<'a> {
     severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed: Option<Allowed>,
+    /// Other rules that reported the same secret at the same place.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    also_matched: &'a [String],
 }
 
 impl<'a> From<&'a Finding> for JsonFinding<'a> {
@@ -47,6 +50,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             fingerprint: &f.fingerprint,
             severity: f.severity,
             allowed: f.allowed,
+            also_matched: &f.also_matched,
         }
     }
 }

@@ -71,6 +71,9 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     if let Some(c) = &f.commit {
         message.push_str(&format!(" added in commit {} \"{}\"", c.short, c.summary));
     }
+    if !f.also_matched.is_empty() {
+        message.push_str(&format!(" (also matched: {})", f.also_matched.join(", ")));
+    }
     let mut r = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
@@ -87,6 +90,9 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     });
     if let Some(c) = &f.commit {
         r["properties"]["commit"] = json!(c.id);
+    }
+    if !f.also_matched.is_empty() {
+        r["properties"]["alsoMatched"] = json!(f.also_matched);
     }
     if let Some(why) = f.allowed {
         let (kind, justification) = match why {

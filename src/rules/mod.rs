@@ -189,6 +189,32 @@ pub struct Rule {
     pub examples: Vec<String>,
     pub near_misses: Vec<String>,
     pub origin: Origin,
+    /// See `RuleSpec::prefix_boundary`.
+    pub prefix_boundary: PrefixBoundary,
+    /// See `RuleSpec::context_allow`.
+    pub context_allow: Vec<ContextAllow>,
+}
+
+/// Which characters may touch a token that starts with the rule's fixed prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrefixBoundary {
+    /// Not inside a run of the base64 alphabet `[A-Za-z0-9+/]`.
+    #[default]
+    Base64,
+    /// As `Base64`, but a `/` may touch it (URL path segments).
+    Path,
+    /// Only the regex decides.
+    None,
+}
+
+/// A compiled `[[rules.context_allow]]` entry (see `schema::ContextAllowSpec`).
+#[derive(Debug, Clone)]
+pub struct ContextAllow {
+    pub secret: Option<Regex>,
+    pub near: Option<Regex>,
+    pub not_near: Option<Regex>,
+    pub file: Option<Regex>,
+    pub lines: usize,
 }
 
 impl Rule {
@@ -470,6 +496,41 @@ pub fn compile_rule(
         examples: spec.examples.clone(),
         near_misses: spec.near_misses.clone(),
         origin,
+        prefix_boundary: match spec.prefix_boundary.as_deref() {
+            None | Some("base64") => PrefixBoundary::Base64,
+            Some("path") => PrefixBoundary::Path,
+            Some("none") => PrefixBoundary::None,
+            Some(other) => {
+                return Err(src.error(
+                    spec.id.span(),
+                    field("prefix_boundary"),
+                    format!(
+                        "unknown prefix_boundary {other:?}: use \"base64\", \"path\" or \"none\""
+                    ),
+                ))
+            }
+        },
+        context_allow: spec
+            .context_allow
+            .iter()
+            .map(|c| {
+                let re = |r: &Option<String>| -> Result<Option<Regex>, ConfigError> {
+                    r.as_deref()
+                        .map(|r| {
+                            compile_regex(r)
+                                .map_err(|e| src.error(spec.id.span(), field("context_allow"), e))
+                        })
+                        .transpose()
+                };
+                Ok(ContextAllow {
+                    secret: re(&c.secret)?,
+                    near: re(&c.near)?,
+                    not_near: re(&c.not_near)?,
+                    file: re(&c.file)?,
+                    lines: c.lines.unwrap_or(3) as usize,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?,
     };
     if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
         match rule.regex() {
@@ -713,7 +774,9 @@ pub fn builtin_allowlist() -> Result<&'static SecretAllowlist, ConfigError> {
 
 /// Code written by `build.rs`: the built-in rule specs, parsed at build time.
 mod generated {
-    use super::schema::{AllowlistSpec, RemediationDetail, RemediationSpec, RuleSpec, Severity};
+    use super::schema::{
+        AllowlistSpec, ContextAllowSpec, RemediationDetail, RemediationSpec, RuleSpec, Severity,
+    };
     use toml::Spanned;
 
     include!(concat!(env!("OUT_DIR"), "/builtin_specs.rs"));

@@ -178,6 +178,32 @@ pub struct RuleSpec {
     pub near_misses: Vec<String>,
     /// Rule-local allowlist (stopwords and regexes matched against the secret).
     pub allowlist: Option<AllowlistSpec>,
+    /// For a match that starts with one of the rule's keywords (a token with a fixed
+    /// prefix): which characters may touch it. `"base64"` (the default): none of
+    /// `[A-Za-z0-9+/]` before it and no `+` or `/` continuing the run after it, so a slice
+    /// of a longer base64 blob (an embedded image) is not a token. `"path"`: a `/` may touch
+    /// it (formats that live in URL paths). `"none"`: only the regex decides.
+    pub prefix_boundary: Option<String>,
+    /// Contexts in which a match is not a credential (a cited RFC test vector, ciphertext
+    /// in a SealedSecret manifest, a public search key next to its index name).
+    #[serde(default)]
+    pub context_allow: Vec<ContextAllowSpec>,
+}
+
+/// One `[[rules.context_allow]]` entry. A match is dropped when every condition given
+/// holds: `secret` matches the secret, `near` matches the lines around it (`lines` lines
+/// above and below, 3 by default; 0 is the match's own line), `not_near` does not, and
+/// `file` matches the file's added text. Regexes use the same ASCII syntax as rule regexes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextAllowSpec {
+    pub secret: Option<String>,
+    pub near: Option<String>,
+    pub not_near: Option<String>,
+    pub file: Option<String>,
+    pub lines: Option<u32>,
+    /// Why such a match is not a credential (documentation only).
+    pub reason: String,
 }
 
 /// Remediation: either a single sentence or structured advice.
