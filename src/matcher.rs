@@ -445,21 +445,23 @@ fn context_allows(rule: &Rule, unit: &ScanUnit, start: usize, end: usize, secret
             .is_none_or(|r| r.is_match(secret.as_bytes()))
             && (c.near.is_none() && c.not_near.is_none() || {
                 let w = window(unit, start, end, c.lines);
-                c.near.as_ref().is_none_or(|r| r.is_match(w))
-                    && c.not_near.as_ref().is_none_or(|r| !r.is_match(w))
+                c.near.as_ref().is_none_or(|r| r.is_match(&w))
+                    && c.not_near.as_ref().is_none_or(|r| !r.is_match(&w))
             })
             && c.file.as_ref().is_none_or(|r| r.is_match(text))
     })
 }
 
-/// The added lines of `unit` whose line numbers are within `lines` of the lines holding
-/// `start..end`. Added text joins the hunks of a file, so a line that follows in the text
-/// may be far away in the file: only consecutive line numbers count as near.
-fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> &[u8] {
+/// The lines of the file within `lines` of the lines holding `start..end`, in file order:
+/// added lines and the unchanged context kept around them (up to
+/// [`CONTEXT_LINES`](crate::source::CONTEXT_LINES) away). Added text joins the hunks of a
+/// file, so a line that follows in the text may be far away in the file: line numbers, not
+/// text order, decide what is near.
+fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
     let text = unit.text.as_bytes();
     let ls = &unit.lines;
     if ls.is_empty() {
-        return text;
+        return text.to_vec();
     }
     let first = ls
         .partition_point(|&(off, _)| off <= start)
@@ -471,17 +473,28 @@ fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> &[u8] {
     let lines = u32::try_from(lines).unwrap_or(u32::MAX);
     let low = ls[first].1.saturating_sub(lines);
     let high = ls[last].1.saturating_add(lines);
-    let mut a = first;
-    while a > 0 && ls[a - 1].1 >= low && ls[a - 1].1 < ls[a].1 {
-        a -= 1;
+    let mut near: Vec<(u32, &[u8])> = Vec::new();
+    for (i, &(off, no)) in ls.iter().enumerate() {
+        let inside = (first..=last).contains(&i);
+        if inside || (low..=high).contains(&no) {
+            let to = ls.get(i + 1).map_or(text.len(), |l| l.0).min(text.len());
+            near.push((no, &text[off.min(to)..to]));
+        }
     }
-    let mut b = last;
-    while b + 1 < ls.len() && ls[b + 1].1 <= high && ls[b + 1].1 > ls[b].1 {
-        b += 1;
+    for (no, line) in &unit.context {
+        if (low..=high).contains(no) {
+            near.push((*no, line.as_bytes()));
+        }
     }
-    let from = ls[a].0.min(text.len());
-    let to = ls.get(b + 1).map_or(text.len(), |l| l.0.min(text.len()));
-    &text[from..to.max(from)]
+    near.sort_by_key(|&(no, _)| no);
+    let mut out = Vec::new();
+    for (_, line) in near {
+        out.extend_from_slice(line);
+        if !line.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+    }
+    out
 }
 
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
@@ -596,6 +609,13 @@ mod context_tests {
                 .collect()
         };
         assert!(rules_at(&unit(11)).is_empty(), "a cited test vector");
+        // The citation unchanged, kept as context of the line that changed.
+        let mut u = unit(400);
+        u.lines.remove(0);
+        u.text = u.text.split_once('\n').unwrap().1.to_string();
+        u.lines[0].0 = 0;
+        u.push_context(397, b"// RFC 8032 section 7.1, TEST 1");
+        assert!(rules_at(&u).is_empty(), "a citation in the context");
         assert_eq!(
             rules_at(&unit(400)),
             ["generic-secret"],

@@ -1298,3 +1298,35 @@ fn rename_detection_is_bounded_like_gits_rename_limit() {
         "{text}"
     );
 }
+
+/// A rule's `context_allow` looks around a match in the file, not only in the added lines:
+/// a commit that changes just the key line of a DocSearch config still has its `appId`
+/// next to it (unchanged context), while the same value changed alone in a file with no
+/// such context is reported.
+#[test]
+fn context_rules_see_the_unchanged_lines_around_a_change() {
+    let r = Repo::new();
+    let hex = || key("{{hex:32}}");
+    let config = |k: &str| {
+        format!("docsearch({{\n  appId: 'BH4D9OD16A',\n  apiKey: '{k}',\n  indexName: 'acme-docs',\n}})\n")
+    };
+    let (first, second) = (hex(), hex());
+    r.write("docs/search.js", config(&first));
+    r.write("src/settings.py", "# settings\n\n\nDEBUG = False\n");
+    r.commit_all("docs search");
+    r.write("docs/search.js", config(&second));
+    let lone = hex();
+    r.write(
+        "src/settings.py",
+        format!("# settings\n\n\nDEBUG = False\nsecret = \"{lone}\"\n"),
+    );
+    r.commit_all("rotate the search key; add a secret");
+    let head = r.head().unwrap();
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_no_secret(&out, &second);
+    assert_no_secret(&out, &lone);
+    assert_eq!(
+        found(&json(&out)),
+        vec![("generic-secret".into(), head, "src/settings.py".into(), 5)]
+    );
+}

@@ -18,7 +18,7 @@ use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Repository,
 
 use super::{
     is_missing, CommitInfo, Limits, MissingEffect, ObjectKind, OversizedFile, RenameLimited,
-    ScanStats, ScanUnit,
+    ScanStats, ScanUnit, CONTEXT_LINES,
 };
 
 /// A file a change adds or modifies: its path exactly as git records it (bytes, not
@@ -521,15 +521,23 @@ pub fn scan_change(
         }
         Some(set) if set.is_empty() => return Ok(FileOutcome::Nothing),
         Some(set) => {
+            // The added lines, and the unchanged ones near them as context.
             let mut want = set.iter().copied().peekable();
+            let mut last_added = None;
             for (no, line) in lines_of(new) {
+                let near = |w: u32| w.abs_diff(no) <= CONTEXT_LINES;
                 match want.peek() {
                     Some(&w) if w == no => {
                         unit.push_line(no, line);
+                        last_added = Some(no);
                         want.next();
                     }
-                    Some(_) => {}
+                    Some(&w) if near(w) || last_added.is_some_and(near) => {
+                        unit.push_context(no, line)
+                    }
+                    None if last_added.is_some_and(near) => unit.push_context(no, line),
                     None => break,
+                    Some(_) => {}
                 }
             }
         }

@@ -123,7 +123,14 @@ pub struct ScanUnit {
     pub lines: Vec<(usize, u32)>,
     /// Line numbers silenced by inline `keyguard:allow` / `keyguard:allow-next-line` markers.
     pub allow_lines: Vec<u32>,
+    /// Unchanged lines of the file within [`CONTEXT_LINES`] of an added line, by line
+    /// number: never matched, only read by `context_allow` rules that look around a match
+    /// (the `appId` next to a search-only key whose line alone changed).
+    pub context: Vec<(u32, String)>,
 }
+
+/// How far around an added line its unchanged neighbours are kept as context.
+pub const CONTEXT_LINES: u32 = 5;
 
 impl ScanUnit {
     pub fn new(path: String, commit: Option<Arc<CommitInfo>>) -> Self {
@@ -133,7 +140,16 @@ impl ScanUnit {
             text: String::new(),
             lines: Vec::new(),
             allow_lines: Vec::new(),
+            context: Vec::new(),
         }
+    }
+
+    /// Keeps one unchanged line (raw bytes from git) as context.
+    pub fn push_context(&mut self, number: u32, raw: &[u8]) {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        self.context
+            .push((number, String::from_utf8_lossy(raw).into_owned()));
     }
 
     /// Appends one line (raw bytes from git, decoded lossily).
