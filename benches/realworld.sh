@@ -125,7 +125,8 @@ triaged = set()
 try:
     for line in open(sys.argv[2]):
         cols = line.rstrip("\n").split("\t")
-        if len(cols) > 5 and cols[0] == sys.argv[3]:
+        # triage.tsv names a repository by its slug (owner+name)
+        if len(cols) > 5 and cols[0] in (sys.argv[3], sys.argv[3].replace("/", "+")):
             triaged.add(cols[5])
 except FileNotFoundError:
     pass
