@@ -409,10 +409,19 @@ fn made_of_allowed_words(rule: &Rule, value: &str) -> bool {
 }
 
 /// For a match that starts with one of the rule's keywords (a fixed token prefix): the
-/// token starts at a boundary and is not a slice of a longer base64 run. Inside an
-/// embedded image, `…Zt+cio` followed by 32 letters and digits and `+Qx…` is not a
-/// crates.io token: the regex's own boundaries (`[^A-Za-z0-9_]`) let `+` and `/` through.
+/// token is not a slice of a longer base64 run. Inside an embedded image, `…Zt+cio`
+/// followed by 32 letters and digits and `+Qx…` is not a crates.io token: the regex's own
+/// boundaries (`[^A-Za-z0-9_]`) let `+` and `/` through.
+///
+/// What counts is how much of the base64 alphabet's letters, digits and `+` surrounds the
+/// token: a blob puts dozens of them on either side, while a real token sits after a
+/// separator (`=`, a quote, `://`, `/` in a URL path, an escaped `\n`) with at most a few
+/// such characters touching it. One `/` right at the token is looked past: URL path
+/// segments are short (`/v1/ghp_…/items`, `https://ghp_…@github.com`), a blob's are not.
 fn at_token_boundary(rule: &Rule, text: &[u8], start: usize, end: usize, secret: &str) -> bool {
+    /// Letters, digits and `+` touching a token, before and after together, beyond which
+    /// it is taken for a slice of a blob.
+    const BLOB_RUN: usize = 16;
     if rule.prefix_boundary == PrefixBoundary::None || rule.is_heuristic() || rule.file_rule {
         return true;
     }
@@ -424,16 +433,18 @@ fn at_token_boundary(rule: &Rule, text: &[u8], start: usize, end: usize, secret:
     if !prefixed {
         return true;
     }
-    let slash_ok = rule.prefix_boundary == PrefixBoundary::Path;
-    let base64 = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || (c == b'/' && !slash_ok);
-    if start > 0 && base64(text[start - 1]) {
-        return false;
+    // The letters, digits and `+` on one side, looking past one `/` right at the token
+    // (a blob's `…x/cio…/…` is as much a blob; a path's `/v1/ghp_…` is not).
+    fn side<'a>(mut bytes: impl Iterator<Item = &'a u8> + Clone) -> usize {
+        let run = |c: &&u8| c.is_ascii_alphanumeric() || **c == b'+';
+        if bytes.clone().next() == Some(&b'/') {
+            bytes.next();
+        }
+        bytes.take_while(run).count()
     }
-    // `+` or `/` then more of the alphabet: the run goes on past the token's length.
-    !matches!(
-        (text.get(end), text.get(end + 1)),
-        (Some(&c), Some(&n)) if (c == b'+' || (c == b'/' && !slash_ok)) && n.is_ascii_alphanumeric()
-    )
+    let before = side(text[..start.min(text.len())].iter().rev());
+    let after = side(text.get(end..).unwrap_or_default().iter());
+    before + after < BLOB_RUN
 }
 
 /// Whether one of the rule's `context_allow` entries drops the match at `start..end`.

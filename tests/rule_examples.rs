@@ -164,8 +164,7 @@ fn value_gate_never_hides_a_finding() {
 
 /// A token with a fixed prefix starts at a boundary and is not a slice of a longer base64
 /// run: every prefix rule's example tokens, embedded in the middle of a base64 blob (an
-/// image in a JS file), are not reported by that rule. Rules whose format lives in URL
-/// paths (`prefix_boundary = "path"`) are tested with `+` only.
+/// image in a JS file), are not reported by that rule.
 #[test]
 fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
     use keyguard::rules::PrefixBoundary;
@@ -187,19 +186,25 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
                     c.secret.len() > k.len()
                         && c.secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
                 });
-                if !prefixed || c.secret.contains(char::is_whitespace) {
+                // (a token whose own text holds base64 punctuation, such as a macaroon's
+                // parts, has no edge a blob could be told apart by)
+                if !prefixed
+                    || c.secret
+                        .contains(|c: char| c.is_whitespace() || "+/,".contains(c))
+                {
                     continue;
                 }
-                let (before, after) = if r.prefix_boundary == PrefixBoundary::Path {
-                    ("+", "+")
-                } else {
+                // Letters, digits and `+` around it, or a `/` right at it, as in a blob.
+                let (before, after) = if checked % 2 == 0 {
                     ("/", "+")
+                } else {
+                    ("", "/")
                 };
                 let blob = format!(
                     "const icon = \"data:image/png;base64,{}{before}{}{after}{}==\";",
-                    rng.string(b64, 40).replace(['+', '/'], "A") + "Q",
+                    rng.string(b64, 40).replace('/', "A") + "Q",
                     c.secret,
-                    rng.string(b64, 40)
+                    rng.string(b64, 24).replace('/', "B")
                 );
                 checked += 1;
                 let again = m.scan(&check::unit_of(&path, &blob)).unwrap();
@@ -215,4 +220,29 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
     assert!(checked > 50, "only {checked} prefix tokens checked");
     failures.dedup();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The blob test's counterpart: a token that separators touch is found, in the forms
+/// real code writes: a URL's user part, a URL path segment.
+#[test]
+fn prefix_tokens_touched_by_separators_are_found() {
+    let m = matcher();
+    let mut rng = Rng::new(5);
+    let tokens = [
+        ("github-pat", "{{begin}}ghp_{{b62:30}}{{crc:github}}"),
+        ("aws-access-key-id", "AKIA{{base32:16}}"),
+    ];
+    for (rule, template) in tokens {
+        let token = rules::template::expand(template, &mut rng).unwrap();
+        for line in [
+            format!("git clone https://{token}@github.com/acme/app.git"),
+            format!("GET /v1/{token}/items"),
+        ] {
+            let found = m.scan(&check::unit_of("src/app.txt", &line)).unwrap();
+            assert!(
+                found.iter().any(|c| c.rule.id == rule && c.secret == token),
+                "{rule} not found in {line:?}"
+            );
+        }
+    }
 }

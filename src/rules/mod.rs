@@ -198,11 +198,9 @@ pub struct Rule {
 /// Which characters may touch a token that starts with the rule's fixed prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PrefixBoundary {
-    /// Not inside a run of the base64 alphabet `[A-Za-z0-9+/]`.
+    /// Not a slice of a longer base64 run (see `matcher::at_token_boundary`).
     #[default]
     Base64,
-    /// As `Base64`, but a `/` may touch it (URL path segments).
-    Path,
     /// Only the regex decides.
     None,
 }
@@ -498,15 +496,12 @@ pub fn compile_rule(
         origin,
         prefix_boundary: match spec.prefix_boundary.as_deref() {
             None | Some("base64") => PrefixBoundary::Base64,
-            Some("path") => PrefixBoundary::Path,
             Some("none") => PrefixBoundary::None,
             Some(other) => {
                 return Err(src.error(
                     spec.id.span(),
                     field("prefix_boundary"),
-                    format!(
-                        "unknown prefix_boundary {other:?}: use \"base64\", \"path\" or \"none\""
-                    ),
+                    format!("unknown prefix_boundary {other:?}: use \"base64\" or \"none\""),
                 ))
             }
         },

@@ -179,10 +179,9 @@ pub struct RuleSpec {
     /// Rule-local allowlist (stopwords and regexes matched against the secret).
     pub allowlist: Option<AllowlistSpec>,
     /// For a match that starts with one of the rule's keywords (a token with a fixed
-    /// prefix): which characters may touch it. `"base64"` (the default): none of
-    /// `[A-Za-z0-9+/]` before it and no `+` or `/` continuing the run after it, so a slice
-    /// of a longer base64 blob (an embedded image) is not a token. `"path"`: a `/` may touch
-    /// it (formats that live in URL paths). `"none"`: only the regex decides.
+    /// prefix): `"base64"` (the default) drops it when it is a slice of a longer base64 run
+    /// (16 or more letters, digits or `+` touching it, as in an embedded image); `"none"`:
+    /// only the regex decides.
     pub prefix_boundary: Option<String>,
     /// Contexts in which a match is not a credential (a cited RFC test vector, ciphertext
     /// in a SealedSecret manifest, a public search key next to its index name).
