@@ -1330,3 +1330,54 @@ fn context_rules_see_the_unchanged_lines_around_a_change() {
         vec![("generic-secret".into(), head, "src/settings.py".into(), 5)]
     );
 }
+
+/// A secret several rules report (a committed `.env`: `generic-secret`, and `env-file`
+/// named in `also_matched`) is accepted as a whole: the baseline holds the fingerprint
+/// the report showed, and the next scan must not block on the other rule.
+#[test]
+fn a_baselined_secret_seen_by_several_rules_stays_accepted() {
+    let r = Repo::new();
+    r.write("README.md", "# app\n");
+    r.commit_all("init");
+    let secret = key("{{b62:40}}");
+    r.write(".env", format!("SECRET_KEY={secret}\nDEBUG=1\n"));
+    r.commit_all("env");
+
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let v = json(&out);
+    let found = v["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["rule_id"], "generic-secret", "{v}");
+    assert_eq!(found[0]["also_matched"], serde_json::json!(["env-file"]));
+
+    let out = r.keyguard(&["baseline"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let text = std::fs::read_to_string(r.path().join(".keyguard-baseline")).unwrap();
+    assert_eq!(baseline_lines(&text).len(), 1, "{text}");
+
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(summary(&json(&out), "allowed_baseline"), 1);
+    // Settled: a second baseline is the same file.
+    assert_eq!(code(&r.keyguard(&["baseline"])), 0);
+    let again = std::fs::read_to_string(r.path().join(".keyguard-baseline")).unwrap();
+    assert_eq!(again, text);
+
+    // The staged path: the same file staged elsewhere, its shown fingerprint accepted.
+    let other = key("{{b62:40}}");
+    r.write("deploy/.env", format!("API_SECRET={other}\n"));
+    r.git(&["add", "deploy/.env"]);
+    let out = r.keyguard(&["--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let v = json(&out);
+    let found = v["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["also_matched"], serde_json::json!(["env-file"]));
+    let fp = found[0]["fingerprint"].as_str().unwrap().to_string();
+    r.write(".keyguard-baseline", format!("{text}{fp}\n"));
+    let out = r.keyguard(&["--staged", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(summary(&json(&out), "allowed_baseline"), 1);
+    assert_no_secret(&out, &other);
+}
