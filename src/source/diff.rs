@@ -18,7 +18,7 @@ use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Repository,
 
 use super::{
     is_missing, read_error, CommitInfo, Limits, MissingEffect, ObjectKind, OversizedFile,
-    RenameLimited, ScanStats, ScanUnit, CONTEXT_LINES,
+    RenameLimited, ScanStats, ScanUnit,
 };
 
 /// A file a change adds or modifies: its path exactly as git records it (bytes, not
@@ -514,24 +514,19 @@ pub fn scan_change(
         }
         Some(set) if set.is_empty() => return Ok(FileOutcome::Nothing),
         Some(set) => {
-            // The added lines, and the unchanged ones near them as context.
             let mut want = set.iter().copied().peekable();
-            let mut last_added = None;
+            let mut total = 0;
             for (no, line) in lines_of(new) {
-                let near = |w: u32| w.abs_diff(no) <= CONTEXT_LINES;
-                match want.peek() {
-                    Some(&w) if w == no => {
-                        unit.push_line(no, line);
-                        last_added = Some(no);
-                        want.next();
-                    }
-                    Some(&w) if near(w) || last_added.is_some_and(near) => {
-                        unit.push_context(no, line)
-                    }
-                    None if last_added.is_some_and(near) => unit.push_context(no, line),
-                    None => break,
-                    Some(_) => {}
+                total = no;
+                if want.peek() == Some(&no) {
+                    unit.push_line(no, line);
+                    want.next();
                 }
+            }
+            // Some lines are not in the text: keep the whole file for rules that read the
+            // lines around a match (see `ScanUnit::source`).
+            if set.len() < total as usize {
+                unit.source = Some(Arc::from(new));
             }
         }
     }

@@ -110,7 +110,10 @@ pub fn path_bytes(text: &str) -> Vec<u8> {
 }
 
 /// The added text of one file in one change.
-#[derive(Debug, Clone)]
+///
+/// Not `Debug` by derive: `source` is the whole file, secrets and all, and must never be
+/// printed (the manual `Debug` below gives its size only).
+#[derive(Clone)]
 pub struct ScanUnit {
     /// Repo-relative path with `/` separators, as [`path_text`] writes it. Empty `text`
     /// with no `lines` is a file whose content is not scanned (binary or over the size
@@ -123,14 +126,27 @@ pub struct ScanUnit {
     pub lines: Vec<(usize, u32)>,
     /// Line numbers silenced by inline `keyguard:allow` / `keyguard:allow-next-line` markers.
     pub allow_lines: Vec<u32>,
-    /// Unchanged lines of the file within [`CONTEXT_LINES`] of an added line, by line
-    /// number: never matched, only read by `context_allow` rules that look around a match
-    /// (the `appId` next to a search-only key whose line alone changed).
-    pub context: Vec<(u32, String)>,
+    /// The whole new version of the file (raw bytes from git), when `text` holds only some
+    /// of its lines: never matched, only read by `context_allow` rules that look around a
+    /// match (the `appId` next to a search-only key whose line alone changed, the
+    /// `cat > ~/.netrc <<EOF` 8 lines above a changed password). `None` when every line is
+    /// in `text` (a new file, a whole scan): the text is then the file, and keeping the
+    /// blob too would double the memory. Lines are counted as `diff::lines_of` does.
+    pub source: Option<Arc<[u8]>>,
 }
 
-/// How far around an added line its unchanged neighbours are kept as context.
-pub const CONTEXT_LINES: u32 = 5;
+impl std::fmt::Debug for ScanUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanUnit")
+            .field("path", &self.path)
+            .field("commit", &self.commit)
+            .field("lines", &self.lines.len())
+            .field("text_bytes", &self.text.len())
+            .field("allow_lines", &self.allow_lines)
+            .field("source_bytes", &self.source.as_ref().map(|s| s.len()))
+            .finish()
+    }
+}
 
 impl ScanUnit {
     pub fn new(path: String, commit: Option<Arc<CommitInfo>>) -> Self {
@@ -140,16 +156,8 @@ impl ScanUnit {
             text: String::new(),
             lines: Vec::new(),
             allow_lines: Vec::new(),
-            context: Vec::new(),
+            source: None,
         }
-    }
-
-    /// Keeps one unchanged line (raw bytes from git) as context.
-    pub fn push_context(&mut self, number: u32, raw: &[u8]) {
-        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        self.context
-            .push((number, String::from_utf8_lossy(raw).into_owned()));
     }
 
     /// Appends one line (raw bytes from git, decoded lossily).
