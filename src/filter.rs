@@ -160,6 +160,19 @@ fn merge_same_place(found: Vec<Finding>, spans: &[(usize, usize)]) -> Vec<Findin
     let mut out = Vec::with_capacity(slots.len());
     for m in members.into_iter().filter(|m| !m.is_empty()) {
         let mut items: Vec<Finding> = m.iter().filter_map(|&i| slots[i].take()).collect();
+        // One secret is accepted or not as a whole: when any member is allowed (its
+        // fingerprint in the baseline or the allowlist, or a marker on its line), all are.
+        // The report and `keyguard baseline` show only the kept finding's fingerprint, so
+        // that is the one users accept; were the others judged alone, accepting it would
+        // hand the block to the next member (`generic-secret` baselined, `env-file`
+        // blocks) and the baseline would never settle. Allowing the group, rather than
+        // writing every member's fingerprint to the baseline, also settles baselines and
+        // `[allowlist] fingerprints` written before, and keeps one line per secret.
+        if let Some(why) = items.iter().find_map(|f| f.allowed) {
+            for f in &mut items {
+                f.allowed.get_or_insert(why);
+            }
+        }
         // A finding that blocks first (merging must not turn a blocking secret into a
         // warning, nor a warning into a block), then the most specific, then the longer
         // secret, then the rule listed first (the sort is stable).

@@ -463,11 +463,12 @@ fn context_allows(rule: &Rule, unit: &ScanUnit, start: usize, end: usize, secret
     })
 }
 
-/// The lines of the file within `lines` of the lines holding `start..end`, in file order:
-/// added lines and the unchanged context kept around them (up to
-/// [`CONTEXT_LINES`](crate::source::CONTEXT_LINES) away). Added text joins the hunks of a
-/// file, so a line that follows in the text may be far away in the file: line numbers, not
-/// text order, decide what is near.
+/// The lines of the file within `lines` of the lines holding `start..end`, in file order,
+/// each ending in `\n`. They come from the whole file (`unit.source`) when the unit holds
+/// only some of its lines: added text joins the hunks of a file, so a line that follows in
+/// the text may be far away in the file, and the line that decides (`cat > ~/.netrc`) may
+/// be unchanged. Without a source every line is in the text, and it is read instead.
+/// Runs only for a candidate match of a rule with context conditions.
 fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
     let text = unit.text.as_bytes();
     let ls = &unit.lines;
@@ -482,30 +483,42 @@ fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
         .saturating_sub(1)
         .max(first);
     let lines = u32::try_from(lines).unwrap_or(u32::MAX);
-    let low = ls[first].1.saturating_sub(lines);
+    let low = ls[first].1.saturating_sub(lines).max(1);
     let high = ls[last].1.saturating_add(lines);
-    let mut near: Vec<(u32, &[u8])> = Vec::new();
-    for (i, &(off, no)) in ls.iter().enumerate() {
-        let inside = (first..=last).contains(&i);
-        if inside || (low..=high).contains(&no) {
-            let to = ls.get(i + 1).map_or(text.len(), |l| l.0).min(text.len());
-            near.push((no, &text[off.min(to)..to]));
-        }
-    }
-    for (no, line) in &unit.context {
-        if (low..=high).contains(no) {
-            near.push((*no, line.as_bytes()));
-        }
-    }
-    near.sort_by_key(|&(no, _)| no);
     let mut out = Vec::new();
-    for (_, line) in near {
-        out.extend_from_slice(line);
-        if !line.ends_with(b"\n") {
-            out.push(b'\n');
+    let mut push = |line: &[u8]| {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
+        out.push(b'\n');
+    };
+    match &unit.source {
+        Some(source) => file_lines(source, low, high).for_each(push),
+        None => {
+            for (i, &(off, no)) in ls.iter().enumerate() {
+                if (first..=last).contains(&i) || (low..=high).contains(&no) {
+                    let to = ls.get(i + 1).map_or(text.len(), |l| l.0).min(text.len());
+                    push(&text[off.min(to)..to]);
+                }
+            }
         }
     }
     out
+}
+
+/// Lines `low..=high` (1-based, counted as `diff::lines_of` counts them: a UTF-8 byte
+/// order mark is not part of line 1) of a file's raw bytes, each with its `\n` if it has
+/// one. Skipping to `low` costs one `memchr` pass over the bytes before it.
+fn file_lines(content: &[u8], low: u32, high: u32) -> impl Iterator<Item = &[u8]> {
+    let content = content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content);
+    let from = match low {
+        0 | 1 => 0,
+        n => memchr::memchr_iter(b'\n', content)
+            .nth(n as usize - 2)
+            .map_or(content.len(), |i| i + 1),
+    };
+    content[from..]
+        .split_inclusive(|&b| b == b'\n')
+        .take((high.saturating_sub(low.max(1)) as usize).saturating_add(1))
 }
 
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
@@ -620,13 +633,34 @@ mod context_tests {
                 .collect()
         };
         assert!(rules_at(&unit(11)).is_empty(), "a cited test vector");
-        // The citation unchanged, kept as context of the line that changed.
-        let mut u = unit(400);
-        u.lines.remove(0);
-        u.text = u.text.split_once('\n').unwrap().1.to_string();
-        u.lines[0].0 = 0;
-        u.push_context(397, b"// RFC 8032 section 7.1, TEST 1");
-        assert!(rules_at(&u).is_empty(), "a citation in the context");
+        // The citation unchanged, read from the whole file around the line that changed
+        // (a byte order mark and CRLF line ends do not shift the lines).
+        let file = |citation: u32| {
+            let mut f = b"\xef\xbb\xbf".to_vec();
+            for no in 1..=420u32 {
+                match no {
+                    _ if no == citation => f.extend_from_slice(b"// RFC 8032 section 7.1, TEST 1"),
+                    400 => {
+                        f.extend_from_slice(format!("const SECRET_KEY = \"{value}\";").as_bytes())
+                    }
+                    _ => f.extend_from_slice(format!("let x{no} = {no};").as_bytes()),
+                }
+                f.extend_from_slice(b"\r\n");
+            }
+            f
+        };
+        let changed = |citation: u32| {
+            let mut u = ScanUnit::new("src/vectors.rs".into(), None);
+            u.push_line(
+                400,
+                format!("const SECRET_KEY = \"{value}\";\r\n").as_bytes(),
+            );
+            u.source = Some(Arc::from(file(citation)));
+            u
+        };
+        assert!(rules_at(&changed(397)).is_empty(), "a citation in the file");
+        assert_eq!(rules_at(&changed(390)), ["generic-secret"], "too far above");
+        assert_eq!(rules_at(&changed(410)), ["generic-secret"], "too far below");
         assert_eq!(
             rules_at(&unit(400)),
             ["generic-secret"],

@@ -1299,9 +1299,9 @@ fn rename_detection_is_bounded_like_gits_rename_limit() {
     );
 }
 
-/// A rule's `context_allow` looks around a match in the file, not only in the added lines:
-/// a commit that changes just the key line of a DocSearch config still has its `appId`
-/// next to it (unchanged context), while the same value changed alone in a file with no
+/// A rule's `context_allow` looks around a match in the whole file, not only in the added
+/// lines: a commit that changes just the key line of a DocSearch config still has its
+/// `appId` next to it (unchanged), while the same value changed alone in a file with no
 /// such context is reported.
 #[test]
 fn context_rules_see_the_unchanged_lines_around_a_change() {
@@ -1329,4 +1329,105 @@ fn context_rules_see_the_unchanged_lines_around_a_change() {
         found(&json(&out)),
         vec![("generic-secret".into(), head, "src/settings.py".into(), 5)]
     );
+}
+
+/// A rule that looks far around a match (netrc-credentials: 30 lines, for the command
+/// that writes the .netrc) sees unchanged lines however far they are from the change: a
+/// password changed alone, 8 lines below its `cat > ~/.netrc <<EOF`, is reported, in
+/// history and staged.
+#[test]
+fn a_changed_password_far_below_its_netrc_heredoc_is_reported() {
+    let r = Repo::new();
+    let script = |password: &str| {
+        let mut s = String::from("#!/bin/sh\nset -eu\ncat > ~/.netrc <<EOF\n");
+        for host in ["a", "b", "c", "d", "e", "f", "g"] {
+            s.push_str(&format!(
+                "machine {host}.acme.io login ci password ${}_PASSWORD\n",
+                host.to_uppercase()
+            ));
+        }
+        s.push_str(&format!(
+            "machine nexus.acme.io login deploy password {password}\nEOF\nchmod 600 ~/.netrc\n"
+        ));
+        s
+    };
+    let (first, second, third) = (key("{{b62:20}}"), key("{{b62:20}}"), key("{{b62:20}}"));
+    r.write("ci/setup.sh", script(&first));
+    r.commit_all("ci setup");
+    let text = script(&second);
+    let line = text.lines().position(|l| l.contains(&second)).unwrap() + 1;
+    assert_eq!(line, 11, "8 lines below the heredoc on line 3");
+    r.write("ci/setup.sh", &text);
+    r.commit_all("rotate the deploy password");
+    let head = r.head().unwrap();
+    let out = r.keyguard(&["scan", "--format", "json", "HEAD~1..HEAD"]);
+    assert_no_secret(&out, &second);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        found(&json(&out)),
+        vec![(
+            "netrc-credentials".into(),
+            head,
+            "ci/setup.sh".into(),
+            line as u64
+        )]
+    );
+
+    r.write("ci/setup.sh", script(&third));
+    r.git(&["add", "ci/setup.sh"]);
+    let out = r.keyguard(&["--staged", "--format", "json"]);
+    assert_no_secret(&out, &third);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(finding_rules(&out), ["netrc-credentials"]);
+}
+
+/// A secret several rules report (a committed `.env`: `generic-secret`, and `env-file`
+/// named in `also_matched`) is accepted as a whole: the baseline holds the fingerprint
+/// the report showed, and the next scan must not block on the other rule.
+#[test]
+fn a_baselined_secret_seen_by_several_rules_stays_accepted() {
+    let r = Repo::new();
+    r.write("README.md", "# app\n");
+    r.commit_all("init");
+    let secret = key("{{b62:40}}");
+    r.write(".env", format!("SECRET_KEY={secret}\nDEBUG=1\n"));
+    r.commit_all("env");
+
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let v = json(&out);
+    let found = v["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["rule_id"], "generic-secret", "{v}");
+    assert_eq!(found[0]["also_matched"], serde_json::json!(["env-file"]));
+
+    let out = r.keyguard(&["baseline"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let text = std::fs::read_to_string(r.path().join(".keyguard-baseline")).unwrap();
+    assert_eq!(baseline_lines(&text).len(), 1, "{text}");
+
+    let out = r.keyguard(&["scan", "--all", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(summary(&json(&out), "allowed_baseline"), 1);
+    // Settled: a second baseline is the same file.
+    assert_eq!(code(&r.keyguard(&["baseline"])), 0);
+    let again = std::fs::read_to_string(r.path().join(".keyguard-baseline")).unwrap();
+    assert_eq!(again, text);
+
+    // The staged path: the same file staged elsewhere, its shown fingerprint accepted.
+    let other = key("{{b62:40}}");
+    r.write("deploy/.env", format!("API_SECRET={other}\n"));
+    r.git(&["add", "deploy/.env"]);
+    let out = r.keyguard(&["--staged", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let v = json(&out);
+    let found = v["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["also_matched"], serde_json::json!(["env-file"]));
+    let fp = found[0]["fingerprint"].as_str().unwrap().to_string();
+    r.write(".keyguard-baseline", format!("{text}{fp}\n"));
+    let out = r.keyguard(&["--staged", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(summary(&json(&out), "allowed_baseline"), 1);
+    assert_no_secret(&out, &other);
 }

@@ -387,3 +387,61 @@ fn pre_commit_in_a_partial_clone_scans_a_file_whose_old_version_is_missing() {
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("NOT scanned"), "{}", stdout(&out));
 }
+
+/// Outside a partial clone a missing object is damage, not a filter: the scan fails
+/// (exit 2) naming the object and `git fsck`, rather than passing a history it could not
+/// read. A partial clone is still known by its promisor packs when its config no longer
+/// says so, and stays a partial clone (reported, exit by findings).
+#[test]
+fn a_missing_object_outside_a_partial_clone_is_an_error() {
+    let r = Repo::new();
+    r.write("app.py", "print('hello')\n");
+    r.commit_all("init");
+    r.write("app.py", "print('hello')\nprint('bye')\n");
+    r.commit_all("bye");
+    let blob = stdout(&r.git(&["rev-parse", "HEAD:app.py"]))
+        .trim()
+        .to_string();
+    let loose = r
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&loose).expect("the blob is a loose object");
+    for args in [
+        &["scan", "--all"][..],
+        &["scan", "--all", "--format", "json"],
+    ] {
+        let out = r.keyguard(args);
+        assert_eq!(code(&out), 2, "{}{}", stdout(&out), stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(&blob) && err.contains("git fsck"), "{err}");
+        assert!(err.contains("app.py"), "{err}");
+    }
+
+    // A partial clone whose config lost its promisor settings: its packs still say so.
+    let src = source();
+    let limit = clone(&src, &["--bare", "--filter=blob:limit=1k"], "limit.git");
+    cut_off(&src);
+    let packs: Vec<_> = std::fs::read_dir(limit.join("objects/pack"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".promisor"))
+        .collect();
+    assert!(!packs.is_empty(), "git marks the fetched packs");
+    git_at(
+        &src,
+        &limit,
+        &["config", "--unset", "remote.origin.promisor"],
+    );
+    let config = std::fs::read_to_string(limit.join("config")).unwrap();
+    assert!(
+        !config.to_lowercase().contains("partialclone ="),
+        "{config}"
+    );
+    let out = keyguard_at(&src, &limit, &["scan", "--all", "--format", "json"], None);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v = json(&out);
+    assert_eq!(found(&v).len(), 1, "{v:#}");
+    assert!(!unavailable(&v).is_empty(), "{v:#}");
+}

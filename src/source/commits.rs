@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use git2::{Commit, Oid, Repository, Tree};
 
 use super::diff::{self, blob_at, Changed, FileChange};
-use super::{is_missing, CommitInfo, MissingEffect, ObjectKind, ScanStats};
+use super::{is_missing, read_error, CommitInfo, MissingEffect, ObjectKind, ScanStats};
 
 pub fn commit_info(c: &Commit) -> CommitInfo {
     let id = c.id().to_string();
@@ -37,18 +37,21 @@ pub fn commit_changes(
     let info = Arc::new(commit_info(&commit));
     let missing_tree = |stats: &mut ScanStats, path: &[u8], id: Oid, effect| {
         let path = super::path_text(path);
-        stats.missing(repo, &path, Some(&info), id, ObjectKind::Tree, effect);
+        stats.missing(&path, Some(&info), id, ObjectKind::Tree, effect);
     };
     // A partial clone made with `--filter=tree:0` has commits but not their trees. A
     // missing tree is never fetched: its files are reported as not scanned (the new
     // tree) or scanned as wholly added (a parent's tree), and the scan goes on.
     let tree = match commit.tree() {
         Ok(tree) => tree,
-        Err(e) if is_missing(&e) => {
+        Err(e) if is_missing(repo, &e) => {
             missing_tree(stats, b"", commit.tree_id(), MissingEffect::NotScanned);
             return Ok((info, Vec::new()));
         }
-        Err(e) => return Err(e).with_context(|| format!("reading the tree of {oid}")),
+        Err(e) => {
+            let what = format!("the tree of commit {oid}");
+            return Err(read_error(e, commit.tree_id(), &what));
+        }
     };
     let mut parents: Vec<Option<Tree>> = Vec::new();
     for i in 0..commit.parent_count() {
@@ -57,12 +60,13 @@ pub fn commit_changes(
             .with_context(|| format!("reading parent {} of {oid}", i + 1))?;
         match parent.tree() {
             Ok(t) => parents.push(Some(t)),
-            Err(e) if is_missing(&e) => {
+            Err(e) if is_missing(repo, &e) => {
                 missing_tree(stats, b"", parent.tree_id(), MissingEffect::ScannedWhole);
                 parents.push(None);
             }
             Err(e) => {
-                return Err(e).with_context(|| format!("reading the tree of {}", parent.id()))
+                let what = format!("the tree of commit {}", parent.id());
+                return Err(read_error(e, parent.tree_id(), &what));
             }
         }
     }
@@ -87,7 +91,10 @@ pub fn commit_changes(
             // libgit2's diff reads every subtree; with one missing (already reported by
             // the walk) keep the walk's result: no renames, so moved files are scanned
             // whole, stricter.
-            Err(e) if e.downcast_ref::<git2::Error>().is_some_and(is_missing) => {
+            Err(e)
+                if e.downcast_ref::<git2::Error>()
+                    .is_some_and(|e| is_missing(repo, e)) =>
+            {
                 stats.submodules_skipped += walk.submodules;
                 walk.changed
             }
@@ -179,22 +186,29 @@ impl TreeWalk {
                         // that one is missing, everything in the new folder is added.
                         let old_sub = match was.map(|(o, _)| repo.find_tree(o)).transpose() {
                             Ok(old_sub) => old_sub,
-                            Err(e) if is_missing(&e) => {
+                            Err(e) if is_missing(repo, &e) => {
                                 let old = was.map_or(id, |w| w.0);
                                 let whole = MissingEffect::ScannedWhole;
                                 self.missing.push((prefix.clone(), old, whole));
                                 None
                             }
-                            Err(e) => return Err(e.into()),
+                            Err(e) => {
+                                let old = was.map_or(id, |w| w.0);
+                                let what = format!("folder {}", super::path_text(prefix));
+                                return Err(read_error(e, old, &what));
+                            }
                         };
                         self.compare(repo, old_sub.as_ref(), &sub, prefix)?;
                     }
-                    Err(e) if is_missing(&e) => {
+                    Err(e) if is_missing(repo, &e) => {
                         let not = MissingEffect::NotScanned;
                         self.missing.push((prefix.clone(), id, not));
                         // Whatever the old folder held is not known to be gone.
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        let what = format!("folder {}", super::path_text(prefix));
+                        return Err(read_error(e, id, &what));
+                    }
                 },
                 MODE_GITLINK => self.submodules += 1,
                 _ => {

@@ -17,8 +17,8 @@ use anyhow::{Context, Result};
 use git2::{Delta, Diff, DiffFindOptions, DiffOptions, FileMode, Oid, Repository, Tree};
 
 use super::{
-    is_missing, CommitInfo, Limits, MissingEffect, ObjectKind, OversizedFile, RenameLimited,
-    ScanStats, ScanUnit, CONTEXT_LINES,
+    is_missing, read_error, CommitInfo, Limits, MissingEffect, ObjectKind, OversizedFile,
+    RenameLimited, ScanStats, ScanUnit,
 };
 
 /// A file a change adds or modifies: its path exactly as git records it (bytes, not
@@ -242,8 +242,8 @@ fn inexact_renames(repo: &Repository, diff: &Diff) -> Result<Inexact> {
             Ok((size, _)) if size as u64 > RENAME_MAX_BLOB => return Ok(Inexact::Unreadable),
             Ok(_) => {}
             // A missing new blob is reported when it is read for scanning.
-            Err(e) if is_missing(&e) => return Ok(Inexact::Unreadable),
-            Err(e) => return Err(e).with_context(|| format!("reading object {id}")),
+            Err(e) if is_missing(repo, &e) => return Ok(Inexact::Unreadable),
+            Err(e) => return Err(read_error(e, *id, "a rename candidate")),
         }
     }
     Ok(Inexact::Allowed)
@@ -433,23 +433,13 @@ pub fn scan_change(
         // A partial clone's filtered blob: never fetched (no network from a scan), and
         // never a reason to give up on the rest. Reported as not scanned; its path is
         // still checked.
-        Err(e) if is_missing(&e) => {
+        Err(e) if is_missing(repo, &e) => {
             let info = commit.map(|c| &**c);
             let (new, path) = (change.new, change.path.as_str());
-            stats.missing(
-                repo,
-                path,
-                info,
-                new,
-                ObjectKind::Blob,
-                MissingEffect::NotScanned,
-            );
+            stats.missing(path, info, new, ObjectKind::Blob, MissingEffect::NotScanned);
             return Ok(path_only(change, commit));
         }
-        Err(e) => {
-            return Err(e)
-                .with_context(|| format!("reading object {} ({:?})", change.new, change.path))
-        }
+        Err(e) => return Err(read_error(e, change.new, &format!("{:?}", change.path))),
     };
     let limit = limits.file_limit();
     if size as u64 > limit {
@@ -475,13 +465,16 @@ pub fn scan_change(
             Ok(header) => header,
             // The version to compare with is not here (a partial clone): every line of
             // the new one counts as added, stricter rather than blind, and said so.
-            Err(e) if is_missing(&e) => {
+            Err(e) if is_missing(repo, &e) => {
                 let info = commit.map(|c| &**c);
                 let (path, whole) = (change.path.as_str(), MissingEffect::ScannedWhole);
-                stats.missing(repo, path, info, oid, ObjectKind::Blob, whole);
+                stats.missing(path, info, oid, ObjectKind::Blob, whole);
                 return Ok(None);
             }
-            Err(e) => return Err(e).with_context(|| format!("reading object {oid}")),
+            Err(e) => {
+                let what = format!("an earlier version of {:?}", change.path);
+                return Err(read_error(e, oid, &what));
+            }
         };
         // An old version too big to read counts as absent: every line of the new one is
         // then added, which can only make the scan stricter.
@@ -521,24 +514,19 @@ pub fn scan_change(
         }
         Some(set) if set.is_empty() => return Ok(FileOutcome::Nothing),
         Some(set) => {
-            // The added lines, and the unchanged ones near them as context.
             let mut want = set.iter().copied().peekable();
-            let mut last_added = None;
+            let mut total = 0;
             for (no, line) in lines_of(new) {
-                let near = |w: u32| w.abs_diff(no) <= CONTEXT_LINES;
-                match want.peek() {
-                    Some(&w) if w == no => {
-                        unit.push_line(no, line);
-                        last_added = Some(no);
-                        want.next();
-                    }
-                    Some(&w) if near(w) || last_added.is_some_and(near) => {
-                        unit.push_context(no, line)
-                    }
-                    None if last_added.is_some_and(near) => unit.push_context(no, line),
-                    None => break,
-                    Some(_) => {}
+                total = no;
+                if want.peek() == Some(&no) {
+                    unit.push_line(no, line);
+                    want.next();
                 }
+            }
+            // Some lines are not in the text: keep the whole file for rules that read the
+            // lines around a match (see `ScanUnit::source`).
+            if set.len() < total as usize {
+                unit.source = Some(Arc::from(new));
             }
         }
     }

@@ -62,7 +62,7 @@ pub fn commits_in(repo: &Repository, range: &Range) -> Result<Vec<Oid>> {
 /// come before it is unknowable. Unlike a missing blob or tree (reported, the rest
 /// scanned), this stays an error, but one that says what is wrong and how to fix it.
 pub fn walk_error(e: git2::Error) -> anyhow::Error {
-    if super::is_missing(&e) {
+    if e.code() == git2::ErrorCode::NotFound {
         anyhow::anyhow!(
             "a commit in the range is not in this repository, so the history cannot be walked \
              past it ({}). Fetch the missing history first (`git fetch --unshallow` for a shallow \

@@ -110,7 +110,10 @@ pub fn path_bytes(text: &str) -> Vec<u8> {
 }
 
 /// The added text of one file in one change.
-#[derive(Debug, Clone)]
+///
+/// Not `Debug` by derive: `source` is the whole file, secrets and all, and must never be
+/// printed (the manual `Debug` below gives its size only).
+#[derive(Clone)]
 pub struct ScanUnit {
     /// Repo-relative path with `/` separators, as [`path_text`] writes it. Empty `text`
     /// with no `lines` is a file whose content is not scanned (binary or over the size
@@ -123,14 +126,27 @@ pub struct ScanUnit {
     pub lines: Vec<(usize, u32)>,
     /// Line numbers silenced by inline `keyguard:allow` / `keyguard:allow-next-line` markers.
     pub allow_lines: Vec<u32>,
-    /// Unchanged lines of the file within [`CONTEXT_LINES`] of an added line, by line
-    /// number: never matched, only read by `context_allow` rules that look around a match
-    /// (the `appId` next to a search-only key whose line alone changed).
-    pub context: Vec<(u32, String)>,
+    /// The whole new version of the file (raw bytes from git), when `text` holds only some
+    /// of its lines: never matched, only read by `context_allow` rules that look around a
+    /// match (the `appId` next to a search-only key whose line alone changed, the
+    /// `cat > ~/.netrc <<EOF` 8 lines above a changed password). `None` when every line is
+    /// in `text` (a new file, a whole scan): the text is then the file, and keeping the
+    /// blob too would double the memory. Lines are counted as `diff::lines_of` does.
+    pub source: Option<Arc<[u8]>>,
 }
 
-/// How far around an added line its unchanged neighbours are kept as context.
-pub const CONTEXT_LINES: u32 = 5;
+impl std::fmt::Debug for ScanUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanUnit")
+            .field("path", &self.path)
+            .field("commit", &self.commit)
+            .field("lines", &self.lines.len())
+            .field("text_bytes", &self.text.len())
+            .field("allow_lines", &self.allow_lines)
+            .field("source_bytes", &self.source.as_ref().map(|s| s.len()))
+            .finish()
+    }
+}
 
 impl ScanUnit {
     pub fn new(path: String, commit: Option<Arc<CommitInfo>>) -> Self {
@@ -140,16 +156,8 @@ impl ScanUnit {
             text: String::new(),
             lines: Vec::new(),
             allow_lines: Vec::new(),
-            context: Vec::new(),
+            source: None,
         }
-    }
-
-    /// Keeps one unchanged line (raw bytes from git) as context.
-    pub fn push_context(&mut self, number: u32, raw: &[u8]) {
-        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        self.context
-            .push((number, String::from_utf8_lossy(raw).into_owned()));
     }
 
     /// Appends one line (raw bytes from git, decoded lossily).
@@ -283,10 +291,10 @@ impl ScanStats {
         self.rename_limited.extend(other.rename_limited);
     }
 
-    /// Records that `object` (at `path`, in `commit`) could not be read.
+    /// Records that `object` (at `path`, in `commit`), left out of a partial clone, could
+    /// not be read.
     pub fn missing(
         &mut self,
-        repo: &git2::Repository,
         path: &str,
         commit: Option<&CommitInfo>,
         object: git2::Oid,
@@ -299,44 +307,56 @@ impl ScanStats {
             object: object.to_string(),
             kind,
             effect,
-            why: missing_reason(repo),
+            why: "object not available locally (partial clone)",
         });
     }
 }
 
-/// Whether a libgit2 error means "this object is not in the repository".
-pub fn is_missing(e: &git2::Error) -> bool {
-    e.code() == git2::ErrorCode::NotFound
+/// Whether a libgit2 error is an object a partial clone left out: not in the repository,
+/// and the repository is one that fetches such objects on demand (libgit2, and so
+/// keyguard, never does). Anywhere else a missing object is damage, an error (see
+/// [`read_error`]): scanning around it would pass a history nobody can check.
+pub fn is_missing(repo: &git2::Repository, e: &git2::Error) -> bool {
+    e.code() == git2::ErrorCode::NotFound && is_partial_clone(repo)
 }
 
-/// Why an object is missing: a partial clone leaves out what its filter excludes and
-/// fetches it on demand (libgit2, and so keyguard, never does); anywhere else a missing
-/// object is damage.
-fn missing_reason(repo: &git2::Repository) -> &'static str {
-    if is_partial_clone(repo) {
-        "object not available locally (partial clone)"
+/// The error for reading `object` (`what`: a blob at a path, a commit's tree). Called only
+/// when [`is_missing`] said no, so an object not found is one the repository should hold.
+pub fn read_error(e: git2::Error, object: git2::Oid, what: &str) -> anyhow::Error {
+    if e.code() == git2::ErrorCode::NotFound {
+        anyhow::anyhow!(
+            "object {object} ({what}) is missing from the repository, which is not a partial \
+             clone: the repository is damaged. Run `git fsck --full` to see what is lost, and \
+             restore it from another clone"
+        )
     } else {
-        "object missing from the repository (damaged? see `git fsck`)"
+        anyhow::Error::new(e).context(format!("reading object {object} ({what})"))
     }
 }
 
-/// git marks a partial clone with `extensions.partialClone` or a promisor remote.
+/// git marks a partial clone with `extensions.partialClone` or a promisor remote, and
+/// the packs fetched from a promisor remote with a `.promisor` file.
 pub fn is_partial_clone(repo: &git2::Repository) -> bool {
+    let promisor_pack = || {
+        std::fs::read_dir(repo.path().join("objects").join("pack")).is_ok_and(|dir| {
+            dir.flatten()
+                .any(|e| e.file_name().as_encoded_bytes().ends_with(b".promisor"))
+        })
+    };
     let Ok(config) = repo.config() else {
-        return false;
+        return promisor_pack();
     };
     if config.get_string("extensions.partialclone").is_ok() {
         return true;
     }
-    let Ok(remotes) = repo.remotes() else {
-        return false;
-    };
-    let promisor = remotes.iter().flatten().any(|name| {
-        config
-            .get_bool(&format!("remote.{name}.promisor"))
-            .unwrap_or(false)
+    let promisor_remote = repo.remotes().is_ok_and(|remotes| {
+        remotes.iter().flatten().any(|name| {
+            config
+                .get_bool(&format!("remote.{name}.promisor"))
+                .unwrap_or(false)
+        })
     });
-    promisor
+    promisor_remote || promisor_pack()
 }
 
 /// Limits every source applies.
