@@ -32,6 +32,7 @@ VERDICTS = [
     ("square+okhttp@gh-pages", "private-key", "*", "test-fixture", "example PEM key printed in the TLS library's docs: public, correct to block"),
     ("gitleaks+gitleaks", "generic-secret", "config/gitleaks.toml", "false-alarm", "a list of credential names (snyk_api_key): names a credential, is not one"),
     ("gitleaks+gitleaks", "google-api-key", "config/gitleaks.toml", "real", "published Google API keys the scanner's config lists as known-public: real keys, public by design"),
+    ("gitleaks+gitleaks", "generic-secret", "cmd/generate/config/rules/flyio.go", "false-alarm", "a Rails authenticity_token (CSRF form token) quoted as a near-miss in a rule's tests"),
     ("gitleaks+gitleaks", "*", "*", "test-fixture", "the scanner's own test data, rule examples and documented sample output"),
     ("trufflesecurity+trufflehog", "generic-secret", "pkg/detectors/klaviyo/klaviyo.go", "false-alarm", "an Authorization header's scheme name (Klaviyo-API-Key)"),
     ("trufflesecurity+trufflehog", "*", "*", "test-fixture", "the scanner's detector tests and documented sample output"),
