@@ -328,17 +328,7 @@ fn write_baseline(common: &Common, range: Range) -> Result<Outcome> {
 fn install_hooks(pre_push: bool) -> Result<Outcome> {
     let repo = staged::open_repo()?;
     let (dir, done) = install::install(&repo, pre_push)?;
-    for (name, action) in done {
-        let what = match action {
-            install::Action::Installed => "installed".to_string(),
-            install::Action::Updated => "already installed (updated)".to_string(),
-            install::Action::Chained => {
-                format!("installed; the existing hook now runs first as {name}.keyguard-chained")
-            }
-            _ => format!("{action:?}"),
-        };
-        println!("keyguard: {name} hook {what}: {}", dir.join(name).display());
-    }
+    print_actions(&dir, done);
     if let Some(w) = install::folder_warning(&dir) {
         println!("keyguard: warning: {w}");
     }
@@ -350,19 +340,19 @@ fn install_hooks(pre_push: bool) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// One line per hook that `install` or `uninstall` touched.
+fn print_actions(dir: &std::path::Path, done: Vec<(&'static str, install::Action)>) {
+    for (name, action) in done {
+        if let Some(what) = action.describe(name) {
+            println!("keyguard: {name} hook {what}: {}", dir.join(name).display());
+        }
+    }
+}
+
 fn uninstall_hooks() -> Result<Outcome> {
     let repo = staged::open_repo()?;
     let (dir, done) = install::uninstall(&repo)?;
-    for (name, action) in done {
-        let what = match action {
-            install::Action::Removed => "removed",
-            install::Action::Restored => "removed; the hook it chained is back in place",
-            install::Action::NotOurs => "left alone (not keyguard's)",
-            install::Action::Absent => continue,
-            _ => "unchanged",
-        };
-        println!("keyguard: {name} hook {what}: {}", dir.join(name).display());
-    }
+    print_actions(&dir, done);
     Ok(Outcome::Clean)
 }
 
@@ -389,7 +379,7 @@ fn list_rules(common: &Common) -> Result<Outcome> {
                         "description": r.description,
                         "keywords": r.keywords,
                         "severity": r.severity,
-                        "validators": r.validators.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>(),
+                        "validators": r.validators.iter().map(|v| v.name()).collect::<Vec<_>>(),
                         "origin": match &r.origin { Origin::Builtin => "builtin".to_string(), Origin::Custom(f) => f.clone() },
                     })
                 })

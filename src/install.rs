@@ -74,6 +74,24 @@ pub enum Action {
     Absent,
 }
 
+impl Action {
+    /// What happened to hook `name`, in words; `None` when there is nothing to say (no hook
+    /// was there to remove).
+    pub fn describe(self, name: &str) -> Option<String> {
+        Some(match self {
+            Action::Installed => "installed".to_string(),
+            Action::Updated => "already installed (updated)".to_string(),
+            Action::Chained => {
+                format!("installed; the existing hook now runs first as {name}.keyguard-chained")
+            }
+            Action::Removed => "removed".to_string(),
+            Action::Restored => "removed; the hook it chained is back in place".to_string(),
+            Action::NotOurs => "left alone (not keyguard's)".to_string(),
+            Action::Absent => return None,
+        })
+    }
+}
+
 fn is_ours(path: &Path) -> bool {
     fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
 }

@@ -23,13 +23,28 @@ use crate::rules::{PrefixBoundary, Rule, SecretAllowlist};
 use crate::source::ScanUnit;
 
 /// A secret the matcher found, before user filters.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Candidate {
     pub rule: Arc<Rule>,
     /// Byte range of the secret in the unit's text.
     pub start: usize,
     pub end: usize,
     pub secret: String,
+}
+
+/// Masked like every output: a `{:?}` in a log or a panic message must not print a key.
+impl std::fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Candidate")
+            .field("rule", &self.rule.id)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field(
+                "secret",
+                &crate::finding::mask(&self.secret, &self.rule.keywords),
+            )
+            .finish()
+    }
 }
 
 /// Finds which keywords occur in a text, case-insensitively.
@@ -608,6 +623,24 @@ mod context_tests {
             crate::rules::builtin_allowlist().unwrap(),
         )
         .unwrap()
+    }
+
+    /// `{:?}` of a candidate shows the masked form, never the key.
+    #[test]
+    fn candidate_debug_masks_the_secret() {
+        let m = matcher();
+        let key = expand("{{begin}}ghp_{{b62:30}}{{crc:github}}", &mut Rng::new(9)).unwrap();
+        let mut u = ScanUnit::new("src/app.py".into(), None);
+        u.push_line(1, format!("token = \"{key}\"").as_bytes());
+        let found = m.scan(&u).unwrap();
+        assert!(
+            found.iter().any(|c| c.secret == key),
+            "{} candidates",
+            found.len()
+        );
+        let shown = format!("{found:?}");
+        assert!(!shown.contains(&key[4..]), "Debug shows the key: {shown}");
+        assert!(shown.contains("github-pat"), "{shown}");
     }
 
     /// A context line counts when it is near in the file, not merely next in the added

@@ -5,7 +5,7 @@
 //! structure (JWT, PEM, Discord bot tokens, basic-auth blobs, OpenPGP packets). Verifying it removes
 //! false positives that a regex alone cannot: random text of the right shape fails the
 //! checksum 999,999 times in a million. Each validator is named in rule files by the
-//! string given in [`Validator::NAMES`]. `complete` is the inverse used by example
+//! string given in [`Validator::names`]. `complete` is the inverse used by example
 //! templates: it computes the checksum a valid token must end with.
 
 use base64::Engine;
@@ -71,55 +71,50 @@ pub enum Validator {
 }
 
 impl Validator {
-    pub const NAMES: &'static [&'static str] = &[
-        "github-crc32",
-        "gitlab-crc32",
-        "atlassian-crc32",
-        "cloudflare-crc32",
-        "age-bech32",
-        "pgp-crc24",
-        "grafana-crc32",
-        "packagist-crc32",
-        "polar-crc32",
-        "pgp-secret-packet",
-        "discord-token",
-        "basic-auth-b64",
-        "jwt",
-        "jwt-service-role",
-        "jwt-not-anon",
-        "basic-auth-password",
-        "pem-body",
-        "pem-b64-private",
-        "random",
-        "password",
-        "literal",
+    /// Every validator and the name rules give it (built-in and `.keyguard.toml` alike):
+    /// the one list that both directions read.
+    const TABLE: &'static [(&'static str, Validator)] = &[
+        ("github-crc32", Self::GithubCrc32),
+        ("gitlab-crc32", Self::GitlabCrc32),
+        ("atlassian-crc32", Self::AtlassianCrc32),
+        ("cloudflare-crc32", Self::CloudflareCrc32),
+        ("age-bech32", Self::AgeBech32),
+        ("pgp-crc24", Self::PgpCrc24),
+        ("grafana-crc32", Self::GrafanaCrc32),
+        ("packagist-crc32", Self::PackagistCrc32),
+        ("polar-crc32", Self::PolarCrc32),
+        ("pgp-secret-packet", Self::PgpSecretPacket),
+        ("discord-token", Self::DiscordToken),
+        ("basic-auth-b64", Self::BasicAuthB64),
+        ("jwt", Self::Jwt),
+        ("jwt-service-role", Self::JwtServiceRole),
+        ("jwt-not-anon", Self::JwtNotAnon),
+        ("basic-auth-password", Self::BasicAuthPassword),
+        ("pem-body", Self::PemBody),
+        ("pem-b64-private", Self::PemBase64Private),
+        ("random", Self::Random),
+        ("password", Self::Password),
+        ("literal", Self::Literal),
     ];
 
+    /// The names a rule may give in `validators`.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::TABLE.iter().map(|(name, _)| *name)
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "github-crc32" => Self::GithubCrc32,
-            "gitlab-crc32" => Self::GitlabCrc32,
-            "atlassian-crc32" => Self::AtlassianCrc32,
-            "cloudflare-crc32" => Self::CloudflareCrc32,
-            "age-bech32" => Self::AgeBech32,
-            "pgp-crc24" => Self::PgpCrc24,
-            "grafana-crc32" => Self::GrafanaCrc32,
-            "packagist-crc32" => Self::PackagistCrc32,
-            "polar-crc32" => Self::PolarCrc32,
-            "pgp-secret-packet" => Self::PgpSecretPacket,
-            "discord-token" => Self::DiscordToken,
-            "basic-auth-b64" => Self::BasicAuthB64,
-            "jwt" => Self::Jwt,
-            "jwt-service-role" => Self::JwtServiceRole,
-            "jwt-not-anon" => Self::JwtNotAnon,
-            "basic-auth-password" => Self::BasicAuthPassword,
-            "pem-body" => Self::PemBody,
-            "pem-b64-private" => Self::PemBase64Private,
-            "random" => Self::Random,
-            "password" => Self::Password,
-            "literal" => Self::Literal,
-            _ => return None,
-        })
+        Self::TABLE
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The name rules use for this validator (what `keyguard rules --format json` prints).
+    pub fn name(self) -> &'static str {
+        Self::TABLE
+            .iter()
+            .find(|(_, v)| *v == self)
+            .map_or("unnamed", |(n, _)| *n)
     }
 
     pub fn check(self, secret: &str) -> bool {
@@ -927,9 +922,10 @@ mod tests {
     #[test]
     fn unknown_validator_fails_closed() {
         assert!(!run("no-such-validator", "anything"));
-        assert!(Validator::NAMES
-            .iter()
-            .all(|n| Validator::from_name(n).is_some()));
+        for n in Validator::names() {
+            let v = Validator::from_name(n).unwrap();
+            assert_eq!(v.name(), n, "{v:?} has two names");
+        }
     }
     #[test]
     fn base64_pem_only_unencrypted_private_keys() {

@@ -316,6 +316,13 @@ fn rules_lists_ids_in_text_and_json() {
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "duplicate rule ids");
     assert!(ids.iter().any(|i| i == "github-pat"));
+    // Validators by the names a config uses, so a listed rule can be copied into one.
+    let github = rules.iter().find(|r| r["id"] == "github-pat").unwrap();
+    assert_eq!(
+        github["validators"],
+        serde_json::json!(["github-crc32"]),
+        "{github}"
+    );
 
     let out = r.keyguard(&["rules"]);
     assert_eq!(code(&out), Some(0), "{}", both(&out));

@@ -455,7 +455,7 @@ pub fn compile_rule(
                         format!(
                             "unknown validator {:?}; known: {}",
                             v.get_ref(),
-                            Validator::NAMES.join(", ")
+                            Validator::names().collect::<Vec<_>>().join(", ")
                         ),
                     )
                 })
