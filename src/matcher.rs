@@ -368,7 +368,7 @@ impl Matcher {
         }
         // A URL-escaped value is judged by what it says: `pass%20pass` is "pass pass".
         // Escaped control characters (`%01`) are URL-parser test data, not a password.
-        let decoded = percent_decode(secret);
+        let decoded = randomness::percent_decoded(secret, 1);
         if let Some(d) = &decoded {
             if d.bytes().any(|b| b < 0x20 || b == 0x7f) {
                 return false;
@@ -379,33 +379,6 @@ impl Matcher {
         }
         !made_of_allowed_words(rule, decoded.as_deref().unwrap_or(secret))
     }
-}
-
-/// `%XX` escapes decoded, when there is at least one.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut escapes = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match (
-            b[i],
-            b.get(i + 1).and_then(|&c| hex(c)),
-            b.get(i + 2).and_then(|&c| hex(c)),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                escapes += 1;
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    (escapes > 0).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 /// A value made of several words the rule's allowlist accepts one by one, joined by
@@ -507,7 +480,10 @@ fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
         out.push(b'\n');
     };
     match &unit.source {
-        Some(source) => file_lines(source, low, high).for_each(push),
+        Some(source) => crate::source::diff::lines_of(source)
+            .skip_while(|&(no, _)| no < low)
+            .take_while(|&(no, _)| no <= high)
+            .for_each(|(_, line)| push(line)),
         None => {
             for (i, &(off, no)) in ls.iter().enumerate() {
                 if (first..=last).contains(&i) || (low..=high).contains(&no) {
@@ -518,22 +494,6 @@ fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Lines `low..=high` (1-based, counted as `diff::lines_of` counts them: a UTF-8 byte
-/// order mark is not part of line 1) of a file's raw bytes, each with its `\n` if it has
-/// one. Skipping to `low` costs one `memchr` pass over the bytes before it.
-fn file_lines(content: &[u8], low: u32, high: u32) -> impl Iterator<Item = &[u8]> {
-    let content = content.strip_prefix(b"\xef\xbb\xbf").unwrap_or(content);
-    let from = match low {
-        0 | 1 => 0,
-        n => memchr::memchr_iter(b'\n', content)
-            .nth(n as usize - 2)
-            .map_or(content.len(), |i| i + 1),
-    };
-    content[from..]
-        .split_inclusive(|&b| b == b'\n')
-        .take((high.saturating_sub(low.max(1)) as usize).saturating_add(1))
 }
 
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.

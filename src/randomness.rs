@@ -380,30 +380,34 @@ fn decoded_text(s: &str) -> Option<String> {
         .then(|| String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// `%60%7B%7D` is "`{}": URL-encoded text, whose escapes would otherwise look random.
-/// Only when at least two escapes are present.
-fn percent_decoded(s: &str) -> Option<String> {
+/// `s` with its `%XX` escapes decoded, when it has at least `min_escapes` of them:
+/// `%60%7B%7D` is "`{}", URL-encoded text whose escapes would otherwise look random (the
+/// randomness model asks for two), and `pass%20pass` is "pass pass" (the matcher judges a
+/// URL-escaped secret by what it says, from one escape on).
+pub fn percent_decoded(s: &str, min_escapes: usize) -> Option<String> {
     let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
     let mut out = Vec::with_capacity(b.len());
     let mut escapes = 0;
     let mut i = 0;
     while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(v)) => {
-                out.push(v);
+        match (
+            b[i],
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
                 escapes += 1;
                 i += 3;
             }
-            (c, _) => {
+            (c, _, _) => {
                 out.push(c);
                 i += 1;
             }
         }
     }
-    (escapes >= 2).then(|| String::from_utf8_lossy(&out).into_owned())
+    (escapes >= min_escapes.max(1)).then(|| String::from_utf8_lossy(&out).into_owned())
 }
 
 /// How likely `s` is to have been produced by a random generator, in [0, 1]. Not a
@@ -416,7 +420,7 @@ pub fn score(s: &str) -> f64 {
     let raw = model(s.as_bytes());
     // Only ever lowers the score: random bytes that happen to decode to printable text
     // must not make an identifier look random.
-    match decoded_text(s).or_else(|| percent_decoded(s)) {
+    match decoded_text(s).or_else(|| percent_decoded(s, 2)) {
         Some(text) => raw.min(model(text.as_bytes())),
         None => raw,
     }
@@ -922,7 +926,7 @@ const PASSWORD_STAND_INS: &[&str] = &[
 /// Values encoded as base64 of text (Kubernetes `data:`) or URL-encoded are judged as the
 /// text they encode.
 pub fn looks_like_password(s: &str) -> bool {
-    match decoded_text(s).or_else(|| percent_decoded(s)) {
+    match decoded_text(s).or_else(|| percent_decoded(s, 2)) {
         Some(text) => password_literal(&text),
         None => password_literal(s),
     }

@@ -130,6 +130,11 @@ fn find_renames(
     Ok(pairing)
 }
 
+/// A regular or executable file: what rename detection pairs (not links or submodules).
+fn is_blob(mode: FileMode) -> bool {
+    matches!(mode, FileMode::Blob | FileMode::BlobExecutable)
+}
+
 /// How the files of a diff were paired with the versions they replace.
 #[derive(PartialEq)]
 enum Pairing {
@@ -165,12 +170,11 @@ fn pair_by_name(diff: &Diff, files: &mut [Changed]) {
     fn name(path: &[u8]) -> &[u8] {
         path.rsplit(|&b| b == b'/').next().unwrap_or(path)
     }
-    let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
     // Deleted blobs left after exact renames, by name; `None` when the name repeats.
     let mut deleted: HashMap<&[u8], Option<Oid>> = HashMap::new();
     for delta in diff.deltas() {
         let old = delta.old_file();
-        if delta.status() == Delta::Deleted && blob(old.mode()) {
+        if delta.status() == Delta::Deleted && is_blob(old.mode()) {
             if let Some(path) = old.path_bytes() {
                 deleted
                     .entry(name(path))
@@ -210,13 +214,14 @@ enum Inexact {
 /// Decides [`Inexact`] from the diff's deleted (rename sources) and added (targets) blobs.
 /// Only object headers are read, and only when the pair count is within the limit.
 fn inexact_renames(repo: &Repository, diff: &Diff) -> Result<Inexact> {
-    let blob = |mode: FileMode| matches!(mode, FileMode::Blob | FileMode::BlobExecutable);
     let mut sources = Vec::new();
     let mut targets = Vec::new();
     for delta in diff.deltas() {
         match delta.status() {
-            Delta::Deleted if blob(delta.old_file().mode()) => sources.push(delta.old_file().id()),
-            Delta::Added if blob(delta.new_file().mode()) => targets.push(delta.new_file().id()),
+            Delta::Deleted if is_blob(delta.old_file().mode()) => {
+                sources.push(delta.old_file().id())
+            }
+            Delta::Added if is_blob(delta.new_file().mode()) => targets.push(delta.new_file().id()),
             _ => {}
         }
     }
