@@ -11,9 +11,8 @@ use crate::cli::{Cli, Command, Common, ConfigCommand};
 use crate::config::{self, Settings};
 use crate::filter::Baseline;
 use crate::finding::Finding;
-use crate::matcher::Matcher;
+use crate::matcher::{self, Matcher, Origin};
 use crate::report::{self, Format, Report, ScanKind};
-use crate::rules::{self, Origin};
 use crate::source::history::{self, Range};
 use crate::source::{push, staged, ScanStats};
 use crate::{install, scan};
@@ -92,7 +91,7 @@ fn settings(common: &Common, root: Option<&Path>) -> Result<Settings> {
 }
 
 fn matcher(settings: &Settings) -> Result<Matcher> {
-    Matcher::new(settings.rules.clone(), rules::builtin_allowlist()?)
+    Matcher::new(settings.rules.clone(), matcher::builtin_allowlist()?)
 }
 
 fn pre_commit(common: &Common, files: &[PathBuf]) -> Result<Outcome> {
@@ -393,7 +392,7 @@ fn list_rules(common: &Common) -> Result<Outcome> {
                     Origin::Builtin => String::new(),
                     Origin::Custom(f) => format!("  [custom: {f}]"),
                 };
-                if r.severity == rules::schema::Severity::Warn {
+                if r.severity == crate::rules::schema::Severity::Warn {
                     origin.push_str("  [warn]");
                 }
                 writeln!(

@@ -18,12 +18,13 @@ use std::sync::Arc;
 
 use globset::{GlobSet, GlobSetBuilder};
 
-use crate::matcher::Matcher;
-use crate::rules::schema::{AllowlistSpec, ConfigDoc, Severity};
-use crate::rules::{
-    self, build_secret_allowlist, check, compile_rule, parse_globs, template, ConfigError, Origin,
-    Rule, SecretAllowlist, SourceText,
+use crate::matcher::allowlist::build_secret_allowlist;
+use crate::matcher::rule::parse_globs;
+use crate::matcher::{
+    self, compile_rule, examples, template, Matcher, Origin, Rule, SecretAllowlist,
 };
+use crate::rules::schema::{AllowlistSpec, ConfigDoc, Severity};
+use crate::rules::{self, ConfigError, SourceText};
 use crate::source::Limits;
 
 /// The default config file name, at the repository root.
@@ -179,7 +180,7 @@ fn canonical(p: &Path) -> PathBuf {
 /// Loads and validates configuration. `explicit` is `--config`; `repo_root` is the work
 /// tree (or `None` outside a repository).
 pub fn load(explicit: Option<&Path>, repo_root: Option<&Path>) -> Result<Settings, ConfigError> {
-    let builtin = rules::builtin()?;
+    let builtin = matcher::builtin()?;
     let chain = match locate(explicit, repo_root) {
         Some((path, required)) => {
             if !required && !path.is_file() {
@@ -442,7 +443,7 @@ pub fn check_custom_rules(
         let Origin::Custom(file) = &rule.origin else {
             continue;
         };
-        let path = check::example_path(&rule.path_globs);
+        let path = examples::example_path(&rule.path_globs);
         for (key, list, must_match) in [
             ("examples", &rule.examples, true),
             ("near_misses", &rule.near_misses, false),
@@ -451,7 +452,7 @@ pub fn check_custom_rules(
                 let problem = match template::expand(ex, &mut rng) {
                     Err(e) => Some(format!("invalid template in {ex:?}: {e}")),
                     Ok(text) => {
-                        let hit = check::rule_matches_at(matcher, rule, &path, &text)?;
+                        let hit = examples::rule_matches_at(matcher, rule, &path, &text)?;
                         match (must_match, hit) {
                             (true, false) => Some(format!(
                                 "rule {}: example {ex:?} is not reported by this rule",
@@ -649,7 +650,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), ".keyguard.toml", "");
         let s = load(Some(&p), None).unwrap();
-        assert_eq!(s.rules.len(), rules::builtin().unwrap().len());
+        assert_eq!(s.rules.len(), matcher::builtin().unwrap().len());
     }
 
     #[test]
@@ -870,7 +871,7 @@ mod tests {
             &format!("{RULE}examples = [\"acme_{{{{alnum:32}}}}\", \"acme_short\"]\nnear_misses = [\"acme_{{{{alnum:31}}}}\"]\n"),
         );
         let s = load(Some(&p), None).unwrap();
-        let m = Matcher::new(s.rules.clone(), rules::builtin_allowlist().unwrap()).unwrap();
+        let m = Matcher::new(s.rules.clone(), matcher::builtin_allowlist().unwrap()).unwrap();
         let errs = check_custom_rules(&s, &m).unwrap();
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(

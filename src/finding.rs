@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::matcher::Rule;
 use crate::rules::schema::Severity;
-use crate::rules::Rule;
 use crate::source::CommitInfo;
 
 /// A secret value held in memory only.

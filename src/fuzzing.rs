@@ -5,13 +5,13 @@
 use std::sync::LazyLock;
 
 use crate::finding::{fingerprint, mask};
-use crate::matcher::Matcher;
-use crate::rules::{self, check, template, Origin, SourceText};
+use crate::matcher::{self, examples, template, Matcher, Origin};
+use crate::rules::{self, SourceText};
 use crate::source::push;
 
 static MATCHER: LazyLock<Option<Matcher>> = LazyLock::new(|| {
-    let rules = rules::builtin().ok()?.to_vec();
-    Matcher::new(rules, rules::builtin_allowlist().ok()?).ok()
+    let rules = matcher::builtin().ok()?.to_vec();
+    Matcher::new(rules, matcher::builtin_allowlist().ok()?).ok()
 });
 
 /// The text a matcher input stands for. Inputs starting with 0xFF select a rule example
@@ -40,7 +40,7 @@ fn matcher_text(m: &Matcher, data: &[u8]) -> String {
 pub fn matcher(data: &[u8]) {
     let Some(m) = MATCHER.as_ref() else { return };
     let text = matcher_text(m, data);
-    let unit = check::unit_of("fuzz/input.txt", &text);
+    let unit = examples::unit_of("fuzz/input.txt", &text);
     let Ok(found) = m.scan(&unit) else { return };
     for c in found {
         let masked = mask(&c.secret, &c.rule.keywords);
@@ -70,7 +70,8 @@ pub fn config(data: &[u8]) {
     match rules::parse_doc(&src) {
         Ok(doc) => {
             for spec in &doc.rules {
-                if let Err(e) = rules::compile_rule(&src, spec, Origin::Custom("fuzz.toml".into()))
+                if let Err(e) =
+                    matcher::compile_rule(&src, spec, Origin::Custom("fuzz.toml".into()))
                 {
                     assert!(e.line >= 1, "config error without a line: {e}");
                 }

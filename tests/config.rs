@@ -850,13 +850,13 @@ fn rules_lists_custom_and_omits_disabled() {
         "{acme}"
     );
     assert!(!rows.iter().any(|r| r["id"] == "github-pat"));
-    let builtin = keyguard::rules::builtin().unwrap().len();
+    let builtin = keyguard::matcher::builtin().unwrap().len();
     assert_eq!(rows.len(), builtin - 1 + 1);
 }
 
 #[test]
 fn config_check_prints_the_effective_rule_set() {
-    let builtin = keyguard::rules::builtin().unwrap().len();
+    let builtin = keyguard::matcher::builtin().unwrap().len();
     let r = Repo::new();
     let out = r.keyguard(&["config", "check"]);
     assert_eq!(code(&out), 0, "{}", both(&out));

@@ -46,7 +46,7 @@ fn generators_reproduce_published_checksums() {
         "03gxo7s"
     );
     // BIP-173 test vectors.
-    let mut rng = keyguard::rules::template::Rng::new(1);
+    let mut rng = keyguard::matcher::template::Rng::new(1);
     assert_eq!(creds::bech32("a", &[], true, &mut rng), "a12uel5l");
     let data: Vec<u8> = (0..20)
         .map(|i| {

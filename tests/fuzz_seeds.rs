@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use keyguard::fuzzing;
-use keyguard::rules::template::Rng;
+use keyguard::matcher::template::Rng;
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

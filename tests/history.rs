@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
-use keyguard::rules::template::{expand, Rng};
+use keyguard::matcher::template::{expand, Rng};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
 use keyguard::config;
 use keyguard::filter::{self, Baseline};
 use keyguard::matcher::Matcher;
+use keyguard::matcher::{self as rules, examples as check, template};
 use keyguard::report::{self, Report, ScanKind};
-use keyguard::rules::{self, check, template};
 use keyguard::source::ScanStats;
 use proptest::prelude::*;
 

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use keyguard::matcher::Matcher;
-use keyguard::rules::{self, check, template::Rng};
+use keyguard::matcher::{
+    self as rules, examples as check,
+    template::{self, Rng},
+};
 
 fn rule_seed(id: &str) -> u64 {
     id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
@@ -82,7 +85,7 @@ fn no_example_is_reported_only_by_a_different_rule() {
     for r in m.rules() {
         let path = check::example_path(&r.path_globs);
         for ex in &r.examples {
-            let text = rules::template::expand(ex, &mut rng).unwrap();
+            let text = template::expand(ex, &mut rng).unwrap();
             let found = m.scan(&check::unit_of(&path, &text)).unwrap();
             assert!(
                 found
@@ -109,7 +112,7 @@ fn value_gate_never_hides_a_finding() {
     let mut texts = Vec::new();
     for r in m.rules() {
         for t in r.examples.iter().chain(&r.near_misses) {
-            texts.push(rules::template::expand(t, &mut rng).unwrap());
+            texts.push(template::expand(t, &mut rng).unwrap());
         }
     }
     let names = [
@@ -167,7 +170,7 @@ fn value_gate_never_hides_a_finding() {
 /// image in a JS file), are not reported by that rule.
 #[test]
 fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
-    use keyguard::rules::PrefixBoundary;
+    use keyguard::matcher::PrefixBoundary;
     let m = matcher();
     let mut rng = Rng::new(11);
     let b64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -179,7 +182,7 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
         }
         let path = check::example_path(&r.path_globs);
         for ex in &r.examples {
-            let text = rules::template::expand(ex, &mut rng).unwrap();
+            let text = template::expand(ex, &mut rng).unwrap();
             let found = m.scan(&check::unit_of(&path, &text)).unwrap();
             for c in found.iter().filter(|c| c.rule.id == r.id) {
                 let prefixed = r.keywords.iter().any(|k| {
@@ -233,7 +236,7 @@ fn prefix_tokens_touched_by_separators_are_found() {
         ("aws-access-key-id", "AKIA{{base32:16}}"),
     ];
     for (rule, template) in tokens {
-        let token = rules::template::expand(template, &mut rng).unwrap();
+        let token = template::expand(template, &mut rng).unwrap();
         for line in [
             format!("git clone https://{token}@github.com/acme/app.git"),
             format!("GET /v1/{token}/items"),

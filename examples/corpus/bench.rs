@@ -15,7 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use keyguard::rules::template::Rng;
+use keyguard::matcher::template::Rng;
 use serde_json::{json, Value};
 
 use crate::creds::{self, Class, CredType};

@@ -12,7 +12,7 @@
 //! Nothing here is a literal credential: every value is generated at run time.
 
 use base64::Engine;
-use keyguard::rules::template::{expand, Rng};
+use keyguard::matcher::template::{expand, Rng};
 
 /// How a credential can be recognised, which decides whether its recall is gated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -14,7 +14,7 @@
 //! only hold formatted credentials, since nothing else could recognise a context-only
 //! value there.
 
-use keyguard::rules::template::Rng;
+use keyguard::matcher::template::Rng;
 
 use crate::creds::{self, Class, CredType, Embeds, Shape, Usage};
 

@@ -9,7 +9,7 @@
 //! `Cargo.lock`, image digests, and URLs without a password. Random parts are fresh on
 //! every run, like the positives.
 
-use keyguard::rules::template::Rng;
+use keyguard::matcher::template::Rng;
 
 use crate::creds::{self, b64, b64url, number, t, uuid, LOWER_ALNUM};
 use crate::embed::{date, word};

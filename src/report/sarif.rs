@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use super::Report;
 use crate::finding::{Allowed, Finding};
+use crate::matcher::Rule;
 use crate::rules::schema::Severity;
-use crate::rules::Rule;
 
 /// Percent-encodes a repo-relative path (as the sources write it) for a SARIF `uri`: the
 /// path's own bytes, so that one that is not UTF-8 is still exact.

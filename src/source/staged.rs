@@ -407,7 +407,7 @@ pub fn read_changes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::template::Rng;
+    use crate::matcher::template::Rng;
     use std::process::Command;
 
     /// Runs the real git CLI in `dir`, isolated from the developer's configuration.

@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use keyguard::rules::template::{expand, Rng};
+use keyguard::matcher::template::{expand, Rng};
 use tempfile::TempDir;
 
 /// The keyguard binary under test.

@@ -964,7 +964,7 @@ fn password_literal(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::template::{expand, Rng};
+    use crate::matcher::template::{expand, Rng};
     use base64::engine::general_purpose::STANDARD;
 
     #[test]
@@ -1464,10 +1464,10 @@ mod tests {
 
     #[test]
     fn generic_secret_rule_recall_and_precision_in_context() {
+        use crate::matcher::examples::unit_of;
         use crate::matcher::Matcher;
-        use crate::rules::check::unit_of;
-        let rules = crate::rules::builtin().unwrap().to_vec();
-        let m = Matcher::new(rules, crate::rules::builtin_allowlist().unwrap()).unwrap();
+        let rules = crate::matcher::builtin().unwrap().to_vec();
+        let m = Matcher::new(rules, crate::matcher::builtin_allowlist().unwrap()).unwrap();
         let mut rng = Rng::new(77);
         let secrets = random_secrets(&mut rng);
         let mut found = 0;
@@ -1509,10 +1509,10 @@ mod tests {
 
     #[test]
     fn generic_password_rule_in_context() {
+        use crate::matcher::examples::unit_of;
         use crate::matcher::Matcher;
-        use crate::rules::check::unit_of;
-        let rules = crate::rules::builtin().unwrap().to_vec();
-        let m = Matcher::new(rules, crate::rules::builtin_allowlist().unwrap()).unwrap();
+        let rules = crate::matcher::builtin().unwrap().to_vec();
+        let m = Matcher::new(rules, crate::matcher::builtin_allowlist().unwrap()).unwrap();
         let reported = |line: &str| {
             m.scan(&unit_of("config/app.txt", line))
                 .unwrap()
@@ -1564,10 +1564,10 @@ mod tests {
 
     #[test]
     fn rules_that_know_the_format_win_and_file_rules_need_a_literal() {
+        use crate::matcher::examples::unit_of;
         use crate::matcher::Matcher;
-        use crate::rules::check::unit_of;
-        let rules = crate::rules::builtin().unwrap().to_vec();
-        let m = Matcher::new(rules, crate::rules::builtin_allowlist().unwrap()).unwrap();
+        let rules = crate::matcher::builtin().unwrap().to_vec();
+        let m = Matcher::new(rules, crate::matcher::builtin_allowlist().unwrap()).unwrap();
         let ids = |path: &str, text: &str| -> Vec<String> {
             m.scan(&unit_of(path, text))
                 .unwrap()
@@ -1604,7 +1604,8 @@ mod tests {
 
     #[test]
     fn min_randomness_must_be_a_score() {
-        use crate::rules::{compile_rule, parse_doc, Origin, SourceText};
+        use crate::matcher::{compile_rule, Origin};
+        use crate::rules::{parse_doc, SourceText};
         let text = "[[rules]]\nid = \"x\"\ndescription = \"x\"\nregex = 'k=(?P<secret>\\w+)'\nmin_randomness = 1.5\n";
         let src = SourceText {
             name: "t.toml",

@@ -18,8 +18,18 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{anyhow, Result};
 use memchr::memmem;
 
-use crate::randomness;
-use crate::rules::{PrefixBoundary, Rule, SecretAllowlist};
+pub mod allowlist;
+pub mod builtin;
+pub mod examples;
+pub mod randomness;
+pub mod rule;
+pub mod template;
+pub mod validate;
+
+pub use allowlist::SecretAllowlist;
+pub use builtin::{builtin, builtin_allowlist};
+pub use rule::{compile_rule, ContextAllow, Origin, PrefixBoundary, Remediation, Rule};
+
 use crate::source::ScanUnit;
 
 /// A secret the matcher found, before user filters.
@@ -575,12 +585,12 @@ mod prefilter_tests {
 #[cfg(test)]
 mod context_tests {
     use super::*;
-    use crate::rules::template::{expand, Rng};
+    use crate::matcher::template::{expand, Rng};
 
     fn matcher() -> Matcher {
         Matcher::new(
-            crate::rules::builtin().unwrap().to_vec(),
-            crate::rules::builtin_allowlist().unwrap(),
+            crate::matcher::builtin().unwrap().to_vec(),
+            crate::matcher::builtin_allowlist().unwrap(),
         )
         .unwrap()
     }

@@ -5,8 +5,8 @@
 use anyhow::{anyhow, Result};
 
 use super::template::{expand, Rng};
+use super::Matcher;
 use super::Rule;
-use crate::matcher::Matcher;
 use crate::source::ScanUnit;
 
 /// A unit holding `text` as the added lines of `path`.

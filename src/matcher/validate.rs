@@ -10,7 +10,7 @@
 
 use base64::Engine;
 
-use crate::randomness;
+use super::randomness;
 
 /// A named check applied to the secret a rule captured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,8 +274,8 @@ fn random_part(token: &str) -> &str {
     token.rsplit_once('_').map_or(token, |(_, r)| r)
 }
 
-const B62: &[u8] = crate::rules::template::B62;
-const BECH32: &[u8] = crate::rules::template::BECH32;
+const B62: &[u8] = super::template::B62;
+const BECH32: &[u8] = super::template::BECH32;
 
 fn base62(mut n: u32, width: usize) -> String {
     let mut out = vec![b'0'; width];
@@ -621,8 +621,8 @@ fn basic_auth_password(secret: &str) -> bool {
         && password.as_bytes() != user.as_slice()
         && !core.is_empty()
         && !DEFAULT_PASSWORDS.contains(&core)
-        && !crate::randomness::looks_like_placeholder(password)
-        && crate::randomness::shannon(password) >= 2.0
+        && !crate::matcher::randomness::looks_like_placeholder(password)
+        && crate::matcher::randomness::shannon(password) >= 2.0
 }
 
 fn jwt(secret: &str) -> bool {
@@ -744,7 +744,7 @@ mod tests {
 
     #[test]
     fn bech32_round_trip() {
-        let mut rng = crate::rules::template::Rng::new(5);
+        let mut rng = crate::matcher::template::Rng::new(5);
         let data: String = rng.string(BECH32, 52).to_ascii_uppercase();
         let head = format!("AGE-SECRET-KEY-1{data}");
         let key = format!("{head}{}", complete("age", &head).unwrap());
@@ -766,7 +766,7 @@ mod tests {
 
     #[test]
     fn packagist_and_polar_round_trip() {
-        let mut rng = crate::rules::template::Rng::new(11);
+        let mut rng = crate::matcher::template::Rng::new(11);
         let head = format!("packagist_ort_{}", rng.string(b"0123456789abcdef", 60));
         let token = format!("{head}{}", complete("packagist", &head).unwrap());
         assert!(run("packagist-crc32", &token));
@@ -787,7 +787,7 @@ mod tests {
 
     #[test]
     fn age_post_quantum_identity() {
-        let mut rng = crate::rules::template::Rng::new(4);
+        let mut rng = crate::matcher::template::Rng::new(4);
         let head = format!(
             "AGE-SECRET-KEY-PQ-1{}",
             rng.string(BECH32, 52).to_ascii_uppercase()
@@ -929,7 +929,7 @@ mod tests {
     }
     #[test]
     fn base64_pem_only_unencrypted_private_keys() {
-        use crate::rules::template::{expand, Rng};
+        use crate::matcher::template::{expand, Rng};
         let mut rng = Rng::new(11);
         for label in [
             "RSA PRIVATE KEY",
@@ -968,7 +968,7 @@ mod tests {
 
     #[test]
     fn generic_rules_leave_google_keys_to_their_own_rule() {
-        use crate::rules::template::{expand, Rng};
+        use crate::matcher::template::{expand, Rng};
         let mut rng = Rng::new(3);
         let body = expand("{{b64url:35}}", &mut rng).unwrap();
         // The same random tail is random enough on its own…

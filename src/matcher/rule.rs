@@ -1,0 +1,371 @@
+//! A rule ready to run: a [`RuleSpec`] (data from `rules/*.toml` or `.keyguard.toml`)
+//! compiled into regexes, globs, validators, allowlists and context conditions. Errors
+//! in a user's rule are located by file, line and field here, once; built-in rules are
+//! checked by the test suite and compiled lazily.
+
+use std::sync::OnceLock;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+
+use super::allowlist::{build_secret_allowlist, SecretAllowlist};
+use super::validate::Validator;
+use crate::rules::schema::{RemediationSpec, RuleSpec, Severity};
+use crate::rules::{ConfigError, SourceText};
+
+/// Advice printed with a finding.
+#[derive(Debug, Clone, Default)]
+pub struct Remediation {
+    pub revoke_url: Option<String>,
+    pub env_var: Option<String>,
+    pub steps: Vec<String>,
+}
+
+/// Where a rule was defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    Custom(String),
+}
+
+/// A rule ready to run.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub provider: Option<String>,
+    pub keywords: Vec<String>,
+    regex_src: Option<String>,
+    regex: OnceLock<Result<Regex, String>>,
+    pub validators: Vec<Validator>,
+    pub entropy: Option<f64>,
+    pub min_randomness: Option<f64>,
+    /// See `RuleSpec::value_gate`.
+    pub value_gate: bool,
+    /// See `RuleSpec::keywords_match_case`.
+    pub keywords_match_case: bool,
+    /// Compiled from `path_globs` on first use (eagerly for custom rules, to validate them).
+    paths: OnceLock<Option<GlobSet>>,
+    /// The `paths` globs as written (for examples and listings).
+    pub path_globs: Vec<String>,
+    pub file_rule: bool,
+    pub severity: Severity,
+    pub remediation: Remediation,
+    pub allowlist: SecretAllowlist,
+    pub examples: Vec<String>,
+    pub near_misses: Vec<String>,
+    pub origin: Origin,
+    /// See `RuleSpec::prefix_boundary`.
+    pub prefix_boundary: PrefixBoundary,
+    /// See `RuleSpec::context_allow`.
+    pub context_allow: Vec<ContextAllow>,
+}
+
+/// Which characters may touch a token that starts with the rule's fixed prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrefixBoundary {
+    /// Not a slice of a longer base64 run (see `matcher::at_token_boundary`).
+    #[default]
+    Base64,
+    /// Only the regex decides.
+    None,
+}
+
+/// A compiled `[[rules.context_allow]]` entry (see `schema::ContextAllowSpec`).
+#[derive(Debug, Clone)]
+pub struct ContextAllow {
+    pub secret: Option<Regex>,
+    pub near: Option<Regex>,
+    pub not_near: Option<Regex>,
+    pub file: Option<Regex>,
+    pub lines: usize,
+}
+
+impl Rule {
+    /// The compiled regex (compiled on first use). Built-in regexes are checked by the
+    /// test suite; custom ones are compiled when the config is loaded.
+    pub fn regex(&self) -> Option<Result<&Regex, String>> {
+        let src = self.regex_src.as_ref()?;
+        let compiled = self.regex.get_or_init(|| compile_regex(src));
+        Some(
+            compiled
+                .as_ref()
+                .map_err(|e| format!("rule {}: invalid regex: {e}", self.id)),
+        )
+    }
+
+    pub fn regex_source(&self) -> Option<&str> {
+        self.regex_src.as_deref()
+    }
+
+    /// A rule that guesses from the look of a value (`random`, `password` validators or a
+    /// `min_randomness`) rather than knowing a format: on overlapping findings, a rule that
+    /// knows the format wins.
+    pub fn is_heuristic(&self) -> bool {
+        self.min_randomness.is_some()
+            || self
+                .validators
+                .iter()
+                .any(|v| matches!(v, Validator::Random | Validator::Password))
+    }
+
+    pub fn applies_to(&self, path: &str) -> bool {
+        self.paths
+            .get_or_init(|| glob_set(&self.path_globs))
+            .as_ref()
+            .is_none_or(|g| g.is_match(path))
+    }
+}
+
+/// Bound on a compiled regex (and its lazy DFA cache): a user's `\w{1000}{1000}` must
+/// become a config error, not minutes of compiling and gigabytes of memory.
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
+
+/// Rule regexes run on bytes with ASCII classes (`\w`, `\s`, `\d`, `\b`, `.` and case folding
+/// are ASCII-only unless a pattern opts in with `(?u)`). Credentials are ASCII, and Unicode
+/// classes made a context rule take ~10 ms to compile instead of 0.2 ms: at every commit
+/// that mentions `token`, that was most of the hook's time.
+pub(crate) fn compile_regex(src: &str) -> Result<Regex, String> {
+    regex::bytes::RegexBuilder::new(src)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Builds globs for `paths` entries, reporting the bad one.
+pub fn build_globs(
+    src: &SourceText,
+    field: &str,
+    globs: &[toml::Spanned<String>],
+) -> Result<Option<GlobSet>, ConfigError> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in parse_globs(src, field, globs)? {
+        b.add(g);
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| src.error(globs[0].span(), field, e.to_string()))
+}
+
+/// Compiles a built-in rule's globs on first use. They are checked by the test suite; if
+/// one were broken anyway, the rule applies everywhere rather than nowhere.
+fn glob_set(globs: &[String]) -> Option<GlobSet> {
+    let spanned: Vec<toml::Spanned<String>> = globs
+        .iter()
+        .map(|g| toml::Spanned::new(0..0, g.clone()))
+        .collect();
+    build_globs(
+        &SourceText {
+            name: "built-in",
+            text: "",
+        },
+        "paths",
+        &spanned,
+    )
+    .ok()
+    .flatten()
+}
+
+/// Parses `paths` entries into globs (each error located at its entry), without building
+/// a set, so that globs from several files can go into one set.
+pub fn parse_globs(
+    src: &SourceText,
+    field: &str,
+    globs: &[toml::Spanned<String>],
+) -> Result<Vec<Glob>, ConfigError> {
+    let mut out = Vec::with_capacity(globs.len());
+    for g in globs {
+        let glob = Glob::new(g.get_ref()).map_err(|e| {
+            src.error(
+                g.span(),
+                field,
+                format!("invalid glob {:?}: {e}", g.get_ref()),
+            )
+        })?;
+        out.push(glob);
+        // `dir/**` should also match `dir` itself being reported as a path prefix; and a bare
+        // file name like `.env` should match at any depth, as in .gitignore.
+        if !g.get_ref().contains('/') {
+            if let Ok(anywhere) = Glob::new(&format!("**/{}", g.get_ref())) {
+                out.push(anywhere);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Turns one spec into a rule. Custom rules get their regex compiled now, so a bad one is
+/// an error naming the rule; built-in ones wait until their keyword is seen.
+pub fn compile_rule(
+    src: &SourceText,
+    spec: &RuleSpec,
+    origin: Origin,
+) -> Result<Rule, ConfigError> {
+    let id = spec.id.get_ref().clone();
+    let field = |f: &str| format!("rules[{id}].{f}");
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        return Err(src.error(
+            spec.id.span(),
+            "rules.id",
+            format!("invalid rule id {id:?}: use letters, digits, '-', '_' or '.'"),
+        ));
+    }
+    if spec.regex.is_none() && !spec.file_rule {
+        return Err(src.error(
+            spec.id.span(),
+            field("regex"),
+            "a rule needs a `regex` (or `file_rule = true` with `paths`)",
+        ));
+    }
+    if let Some(m) = spec.min_randomness {
+        if !(0.0..=1.0).contains(&m) {
+            return Err(src.error(
+                spec.id.span(),
+                field("min_randomness"),
+                format!("min_randomness {m} is out of range: use a score from 0 to 1, e.g. 0.6"),
+            ));
+        }
+    }
+    if spec.file_rule && spec.paths.is_empty() {
+        return Err(src.error(
+            spec.id.span(),
+            field("paths"),
+            "a `file_rule` needs `paths`",
+        ));
+    }
+    let rule = Rule {
+        id: id.clone(),
+        description: spec.description.clone(),
+        provider: spec.provider.clone(),
+        keywords: spec
+            .keywords
+            .iter()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect(),
+        regex_src: spec.regex.as_ref().map(|r| r.get_ref().clone()),
+        regex: OnceLock::new(),
+        validators: spec
+            .validators
+            .iter()
+            .map(|v| {
+                Validator::from_name(v.get_ref()).ok_or_else(|| {
+                    src.error(
+                        v.span(),
+                        field("validators"),
+                        format!(
+                            "unknown validator {:?}; known: {}",
+                            v.get_ref(),
+                            Validator::names().collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        entropy: spec.entropy,
+        min_randomness: spec.min_randomness,
+        value_gate: spec.value_gate,
+        keywords_match_case: spec.keywords_match_case,
+        // Built-in globs are checked by the test suite and compiled when first needed;
+        // a user's are compiled now so that a bad one is a located error.
+        paths: match origin {
+            Origin::Builtin => OnceLock::new(),
+            Origin::Custom(_) => OnceLock::from(build_globs(src, &field("paths"), &spec.paths)?),
+        },
+        path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
+        file_rule: spec.file_rule,
+        severity: spec.severity.unwrap_or_default(),
+        remediation: match &spec.remediation {
+            None => Remediation::default(),
+            Some(RemediationSpec::Text(t)) => Remediation {
+                steps: vec![t.clone()],
+                ..Default::default()
+            },
+            Some(RemediationSpec::Detailed(d)) => Remediation {
+                revoke_url: d.revoke_url.clone(),
+                env_var: d.env_var.clone(),
+                steps: d.steps.clone(),
+            },
+        },
+        allowlist: match (&spec.allowlist, &origin) {
+            (Some(a), Origin::Builtin) => SecretAllowlist::lazy_from(a),
+            (Some(a), Origin::Custom(_)) => build_secret_allowlist(src, &field("allowlist"), a)?,
+            (None, _) => SecretAllowlist::default(),
+        },
+        examples: spec.examples.clone(),
+        near_misses: spec.near_misses.clone(),
+        origin,
+        prefix_boundary: match spec.prefix_boundary.as_deref() {
+            None | Some("base64") => PrefixBoundary::Base64,
+            Some("none") => PrefixBoundary::None,
+            Some(other) => {
+                return Err(src.error(
+                    spec.id.span(),
+                    field("prefix_boundary"),
+                    format!("unknown prefix_boundary {other:?}: use \"base64\" or \"none\""),
+                ))
+            }
+        },
+        context_allow: spec
+            .context_allow
+            .iter()
+            .map(|c| {
+                let re = |r: &Option<String>| -> Result<Option<Regex>, ConfigError> {
+                    r.as_deref()
+                        .map(|r| {
+                            compile_regex(r)
+                                .map_err(|e| src.error(spec.id.span(), field("context_allow"), e))
+                        })
+                        .transpose()
+                };
+                Ok(ContextAllow {
+                    secret: re(&c.secret)?,
+                    near: re(&c.near)?,
+                    not_near: re(&c.not_near)?,
+                    file: re(&c.file)?,
+                    lines: c.lines.unwrap_or(3) as usize,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?,
+    };
+    if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
+        match rule.regex() {
+            Some(Err(e)) if e.contains("exceeds size limit") => {
+                return Err(src.error(
+                    r.span(),
+                    field("regex"),
+                    format!(
+                        "rule {id}: regex is too large once compiled (limit {} MiB): use \
+                         smaller counted repetitions (e.g. `{{32}}`, not `{{1000}}`) or a \
+                         narrower class than Unicode `\\w`",
+                        REGEX_SIZE_LIMIT >> 20
+                    ),
+                ))
+            }
+            Some(Err(e)) => return Err(src.error(r.span(), field("regex"), e)),
+            // A regex that matches the empty string has an optional secret: it is almost
+            // always a `*` or `?` where `+` or `{32}` was meant.
+            Some(Ok(re)) if re.is_match(b"") => {
+                return Err(src.error(
+                    r.span(),
+                    field("regex"),
+                    format!(
+                        "rule {id}: regex matches the empty string; make the secret part \
+                         mandatory (e.g. `+` or `{{32}}`, not `*` or `?`)"
+                    ),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(rule)
+}
