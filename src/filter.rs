@@ -11,8 +11,8 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::config::Settings;
-use crate::finding::{fingerprint, mask, Allowed, Finding, Secret};
-use crate::matcher::Candidate;
+use crate::finding::{Allowed, Finding};
+use crate::matcher::{fingerprint, mask, Candidate};
 use crate::source::ScanUnit;
 
 /// Fingerprints accepted by a baseline file.
@@ -59,11 +59,11 @@ pub fn apply(
     let mut out = Vec::with_capacity(candidates.len());
     let mut spans = Vec::with_capacity(candidates.len());
     for c in candidates {
-        if !c.rule.file_rule && settings.allow_secrets.allows(&c.secret) {
+        if !c.rule.file_rule && settings.allow_secrets.allows(c.secret.expose()) {
             continue;
         }
         let (line, column, _) = unit.locate(c.start);
-        let fp = fingerprint(&c.rule.id, &c.secret);
+        let fp = fingerprint(&c.rule.id, c.secret.expose());
         let allowed = if unit.is_allowed_line(line) {
             Some(Allowed::Inline)
         } else if settings.allow_fingerprints.contains(&fp) {
@@ -74,9 +74,9 @@ pub fn apply(
             None
         };
         let masked = if c.rule.file_rule {
-            c.secret.clone()
+            c.secret.expose().to_string()
         } else {
-            mask(&c.secret, &c.rule.keywords)
+            mask(c.secret.expose(), &c.rule.keywords)
         };
         out.push(Finding {
             severity: c.rule.severity,
@@ -85,7 +85,7 @@ pub fn apply(
             line,
             column,
             commit: unit.commit.clone(),
-            secret: Secret::new(c.secret),
+            secret: c.secret,
             masked,
             fingerprint: fp,
             allowed,

@@ -4,8 +4,8 @@
 
 use std::sync::LazyLock;
 
-use crate::finding::{fingerprint, mask};
 use crate::matcher::{self, examples, template, Matcher, Origin};
+use crate::matcher::{fingerprint, mask};
 use crate::rules::{self, SourceText};
 use crate::source::push;
 
@@ -43,8 +43,8 @@ pub fn matcher(data: &[u8]) {
     let unit = examples::unit_of("fuzz/input.txt", &text);
     let Ok(found) = m.scan(&unit) else { return };
     for c in found {
-        let masked = mask(&c.secret, &c.rule.keywords);
-        let chars: Vec<char> = c.secret.chars().collect();
+        let masked = mask(c.secret.expose(), &c.rule.keywords);
+        let chars: Vec<char> = c.secret.expose().chars().collect();
         if chars.len() >= 24 {
             for w in chars.windows(24) {
                 let run: String = w.iter().collect();
@@ -54,7 +54,7 @@ pub fn matcher(data: &[u8]) {
                 );
             }
         }
-        let _ = fingerprint(&c.rule.id, &c.secret);
+        let _ = fingerprint(&c.rule.id, c.secret.expose());
         let _ = unit.locate(c.start);
     }
 }

@@ -1478,7 +1478,7 @@ mod tests {
                 let text = line.replace("{}", secret);
                 total += 1;
                 let hits = m.scan(&unit_of("src/app.txt", &text)).unwrap();
-                if hits.iter().any(|c| c.secret == *secret) {
+                if hits.iter().any(|c| c.secret.expose() == *secret) {
                     found += 1;
                 } else {
                     println!("  missed: {line} ({} chars)", secret.len());
