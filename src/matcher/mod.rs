@@ -61,6 +61,8 @@ pub struct Matcher {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: always tried.
     always: Vec<usize>,
+    /// Lower-cased keywords of rules that own the values they prefix (`owns_values`).
+    owned_prefixes: Vec<String>,
     /// Allowlisted published example values (from the built-in `[allowlist]`).
     global_allow: &'static SecretAllowlist,
 }
@@ -85,7 +87,13 @@ impl Matcher {
                 keyword_rules[at].push(i);
             }
         }
+        let owned_prefixes = rules
+            .iter()
+            .filter(|r| r.owns_values)
+            .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
         Ok(Matcher {
+            owned_prefixes,
             rules,
             prefilter: Prefilter::new(keywords),
             keyword_rules,
@@ -277,9 +285,21 @@ impl Matcher {
         false
     }
 
+    /// A value that starts with the fixed prefix of a rule that owns its format: only that
+    /// rule judges it (see `RuleSpec::owns_values`).
+    fn owned_by_format_rule(&self, secret: &str) -> bool {
+        let s = secret.as_bytes();
+        self.owned_prefixes
+            .iter()
+            .any(|p| s.len() > p.len() && s[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+    }
+
     /// Stage 3: is this capture really a credential?
     pub fn is_credential(&self, rule: &Rule, secret: &str) -> bool {
         if secret.is_empty() {
+            return false;
+        }
+        if rule.is_heuristic() && self.owned_by_format_rule(secret) {
             return false;
         }
         if !passes_validators(rule, secret) {
@@ -394,5 +414,33 @@ mod tests {
         let shown = format!("{found:?}");
         assert!(!shown.contains(&key[4..]), "Debug shows the key: {shown}");
         assert!(shown.contains("github-pat"), "{shown}");
+    }
+
+    /// A value of a format some rule owns (`owns_values`) is that rule's alone to judge:
+    /// generic rules report neither a Google key in a Firebase config nor a made-up
+    /// GitHub token with a wrong checksum, and still report the same random body alone.
+    #[test]
+    fn generic_rules_leave_owned_formats_to_their_rule() {
+        let m = matcher();
+        let mut rng = Rng::new(3);
+        let rules_at = |text: String| -> Vec<String> {
+            let mut u = ScanUnit::new("src/config.js".into(), None);
+            u.push_line(1, text.as_bytes());
+            m.scan(&u)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.rule.id.clone())
+                .collect()
+        };
+        let body = expand("{{b64url:35}}", &mut rng).unwrap();
+        assert_eq!(
+            rules_at(format!("client_secret = \"Zx9q{body}\"")),
+            ["generic-secret"]
+        );
+        assert!(rules_at(format!("client_secret = \"AIza{body}\""))
+            .iter()
+            .all(|r| r != "generic-secret"));
+        let token = expand("{{begin}}ghp_{{b62:30}}{{crc:github:bad}}", &mut rng).unwrap();
+        assert!(rules_at(format!("client_secret = \"{token}\"")).is_empty());
     }
 }

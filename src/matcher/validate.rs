@@ -55,8 +55,8 @@ pub enum Validator {
     PemBody,
     /// A value a random generator produced, for generic rules: see
     /// [`randomness::looks_random`]; the rule's `min_randomness` replaces the default
-    /// threshold. A value that claims a checksummed format (`ghp_…`, `npm_…`) and fails
-    /// the checksum is a made-up example, not a key.
+    /// threshold. (Values of a format some rule owns never get here: see
+    /// `RuleSpec::owns_values`.)
     Random,
     /// Base64 of an unencrypted PEM, OpenSSH or PGP private key (kubeconfig
     /// `client-key-data`, Kubernetes Secret `data`, CI variables): the decoded text must
@@ -140,87 +140,27 @@ impl Validator {
             Self::Jwt => jwt(secret),
             Self::BasicAuthPassword => basic_auth_password(secret),
             Self::JwtServiceRole => jwt_role(secret).is_some_and(|r| r == "service_role"),
-            Self::JwtNotAnon => {
-                // `map_or`, not `is_none_or`: the MSRV is 1.80.
-                jwt(secret) && jwt_role(secret).is_none_or(|r| r != "anon")
-            }
+            Self::JwtNotAnon => jwt(secret) && jwt_role(secret).is_none_or(|r| r != "anon"),
             Self::PemBody => pem_body(secret),
             Self::PemBase64Private => pem_b64_private(secret),
             Self::Random => {
-                !fails_claimed_checksum(secret)
-                    && !public_by_design(secret)
-                    && !judged_by_format_rule(secret)
+                !anon_jwt(secret)
                     && randomness::looks_random(
                         secret,
                         min_randomness.unwrap_or(randomness::DEFAULT_MIN_RANDOMNESS),
                     )
             }
-            Self::Password => {
-                !fails_claimed_checksum(secret) && randomness::looks_like_password(secret)
-            }
+            Self::Password => randomness::looks_like_password(secret),
             Self::Literal => randomness::looks_like_literal(secret),
         }
     }
 }
 
-/// A value that claims a checksummed format by its prefix and shape, and fails that
-/// checksum: a hand-made example or a test fixture, which generic rules must not report
-/// as a random secret either (`ghp_` + 36 with a wrong CRC, `glpat-….01.xxxxxxxxx`).
-/// Only formats whose checksum was verified against a published sample
-/// (shared/key-formats.md): a wrong guess here would hide a real key from every rule.
-fn fails_claimed_checksum(secret: &str) -> bool {
-    let upper = secret.to_ascii_uppercase();
-    let check: Option<fn(&str) -> bool> = if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_"]
-        .iter()
-        .any(|p| secret.starts_with(p))
-        && secret.len() == 40
-    {
-        Some(github_crc32)
-    } else if ["cfut_", "cfat_", "cfk_"]
-        .iter()
-        .any(|p| secret.starts_with(p))
-    {
-        Some(cloudflare_crc32)
-    } else if secret.starts_with("gl")
-        && secret.split_once('-').is_some_and(|(p, _)| p.len() <= 8)
-        && secret
-            .rsplit_once('.')
-            .is_some_and(|(_, tail)| tail.len() == 9)
-    {
-        Some(|s| trailing_crc(s, 7, |c| base36(c, 7)))
-    } else if upper.starts_with("AGE-SECRET-KEY-1") {
-        Some(age_bech32)
-    } else if secret.starts_with("ATATT") {
-        Some(|s| trailing_crc(s, 8, |c| format!("{c:08X}")))
-    } else {
-        None
-    };
-    // PyPI tokens are macaroons of 150+ characters that all begin `pypi-AgEIcHlwaS5vcmc`:
-    // a short one is that published prefix or a truncated example.
-    let truncated_pypi = secret.starts_with("pypi-") && secret.len() < 100;
-    truncated_pypi || check.is_some_and(|valid| !valid(secret))
-}
-
-/// Keys designed to be public, which generic rules must not report: Stripe and Clerk
-/// publishable keys (`pk_live_`, `pk_test_`), Mapbox public tokens (`pk.eyJ…`), PostHog
-/// project keys (`phc_`), Supabase anon keys (a JWT with `"role": "anon"`).
-fn public_by_design(secret: &str) -> bool {
-    ["pk_live_", "pk_test_", "pk.eyJ", "phc_"]
-        .iter()
-        .any(|p| secret.starts_with(p))
-        || (secret.starts_with("eyJ") && jwt_role(secret).is_some_and(|r| r == "anon"))
-}
-
-/// Values of an exact known format whose own rule sees the context a value alone lacks,
-/// and so must decide alone: a Google `AIza` key is a secret as `GEMINI_API_KEY` and
-/// public by design as a Firebase config's `apiKey` (google-api-key tells them apart);
-/// the generic rule, seeing only `apiKey: "AIza…"`, would report the Firebase one.
-fn judged_by_format_rule(secret: &str) -> bool {
-    secret.len() == 39
-        && secret.starts_with("AIza")
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+/// A JWT whose `role` claim is `anon`: a key made to ship to browsers (Supabase's anon
+/// key), which generic rules must not report. Other public-by-design formats are rule
+/// data (`context_allow` of generic-secret); this one needs the token decoded.
+fn anon_jwt(secret: &str) -> bool {
+    secret.starts_with("eyJ") && jwt_role(secret).is_some_and(|r| r == "anon")
 }
 
 /// Runs a validator by name; unknown names fail (so a typo can never pass silently).
@@ -964,18 +904,5 @@ mod tests {
         let encoded = base64::engine::general_purpose::STANDARD.encode(pem);
         assert!(!run("pem-b64-private", &encoded));
         assert!(!run("pem-b64-private", "not base64 at all"));
-    }
-
-    #[test]
-    fn generic_rules_leave_google_keys_to_their_own_rule() {
-        use crate::matcher::template::{expand, Rng};
-        let mut rng = Rng::new(3);
-        let body = expand("{{b64url:35}}", &mut rng).unwrap();
-        // The same random tail is random enough on its own…
-        assert!(run("random", &format!("Zx9q{body}")));
-        // …but an `AIza` key of the exact format is google-api-key's to judge.
-        assert!(!run("random", &format!("AIza{body}")));
-        // One character longer is not that format, and is judged as any other value.
-        assert!(run("random", &format!("AIza{body}Q")));
     }
 }
