@@ -443,33 +443,15 @@ pub fn check_custom_rules(
         let Origin::Custom(file) = &rule.origin else {
             continue;
         };
-        let path = examples::example_path(&rule.path_globs);
-        for (key, list, must_match) in [
-            ("examples", &rule.examples, true),
-            ("near_misses", &rule.near_misses, false),
-        ] {
-            for (i, ex) in list.iter().enumerate() {
-                let problem = match template::expand(ex, &mut rng) {
-                    Err(e) => Some(format!("invalid template in {ex:?}: {e}")),
-                    Ok(text) => {
-                        let hit = examples::rule_matches_at(matcher, rule, &path, &text)?;
-                        match (must_match, hit) {
-                            (true, false) => Some(format!(
-                                "rule {}: example {ex:?} is not reported by this rule",
-                                rule.id
-                            )),
-                            (false, true) => Some(format!(
-                                "rule {}: near-miss {ex:?} is reported by this rule",
-                                rule.id
-                            )),
-                            _ => None,
-                        }
-                    }
-                };
-                if let Some(message) = problem {
-                    errors.push(locate_rule_entry(settings, file, &rule.id, key, i, message));
-                }
-            }
+        for failure in examples::check_examples(matcher, rule, &mut rng)? {
+            errors.push(locate_rule_entry(
+                settings,
+                file,
+                &rule.id,
+                failure.list,
+                failure.index,
+                failure.message,
+            ));
         }
     }
     Ok(errors)
