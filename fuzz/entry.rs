@@ -1,13 +1,14 @@
-//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz), kept in the library so that
-//! a plain test can replay the seed corpora on stable Rust too. Each one must never panic,
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz). Not part of the shipped
+//! library: the fuzz targets and the seed-replay test (`tests/`) include this file, so a
+//! plain test replays the seed corpora on stable Rust too. Each one must never panic,
 //! whatever the input; the matcher entry also checks the masking invariant.
 
 use std::sync::LazyLock;
 
-use crate::matcher::{self, examples, template, Matcher, Origin};
-use crate::matcher::{fingerprint, mask};
-use crate::rules::{self, SourceText};
-use crate::source::push;
+use keyguard::matcher::{self, examples, template, Matcher, Origin};
+use keyguard::matcher::{fingerprint, mask};
+use keyguard::rules::{self, SourceText};
+use keyguard::source::push;
 
 static MATCHER: LazyLock<Option<Matcher>> = LazyLock::new(|| {
     let rules = matcher::builtin().ok()?.to_vec();
@@ -89,7 +90,7 @@ pub fn prepush(data: &[u8]) {
 /// Arbitrary bytes as an index file: decoding never panics, and what it accepts is
 /// internally consistent (every entry has a path; lookups find what the list holds).
 pub fn index(data: &[u8]) {
-    if let Some(idx) = crate::source::index::IndexFile::parse(data) {
+    if let Some(idx) = keyguard::source::index::IndexFile::parse(data) {
         for e in idx.entries.iter().take(64) {
             assert!(!e.path.is_empty());
             // Entries come out in git's order, so every stage-0 entry can be looked up.
