@@ -5,42 +5,14 @@
 //! but mark it allowed, so summaries can count them and `--show-allowed` can list them:
 //! an allow marker must stay visible in code review.
 
-use std::collections::HashSet;
-use std::path::Path;
+pub mod baseline;
 
-use anyhow::{Context, Result};
+pub use baseline::Baseline;
 
 use crate::config::Settings;
 use crate::finding::{Allowed, Finding};
 use crate::matcher::{fingerprint, mask, Candidate};
 use crate::source::ScanUnit;
-
-/// Fingerprints accepted by a baseline file.
-#[derive(Debug, Default)]
-pub struct Baseline {
-    pub fingerprints: HashSet<String>,
-}
-
-impl Baseline {
-    /// Reads a baseline: one fingerprint per line, `#` comments and blank lines ignored.
-    /// A missing file is an empty baseline.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Baseline::default()),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading baseline {}", path.display()))
-            }
-        };
-        let fingerprints = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_string)
-            .collect();
-        Ok(Baseline { fingerprints })
-    }
-}
 
 /// Applies every filter to one unit's candidates.
 pub fn apply(
