@@ -2,20 +2,10 @@
 //! on: exit status (0 clean, 1 findings, 2 error), the `--format json` schema, colour
 //! only on a terminal, a quiet clean run, `keyguard rules`, `--help` and `--version`.
 
-mod common;
-
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::*;
-
-fn both(o: &Output) -> String {
-    format!("{}{}", stdout(o), stderr(o))
-}
-
-fn code(o: &Output) -> Option<i32> {
-    o.status.code()
-}
+use crate::common::*;
 
 fn has_ansi(text: &str) -> bool {
     text.contains('\u{1b}')
@@ -42,9 +32,9 @@ fn key_staged() -> (Repo, String) {
 fn exit_0_when_clean_and_1_on_findings() {
     let r = clean_staged();
     let out = r.keyguard(&[]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     let out = r.keyguard(&["pre-commit"]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
 
     let (r, key) = key_staged();
     for args in [
@@ -55,7 +45,7 @@ fn exit_0_when_clean_and_1_on_findings() {
     ] {
         let out = r.keyguard(args);
         assert_no_secret(&out, &key);
-        assert_eq!(code(&out), Some(1), "{args:?}: {}", both(&out));
+        assert_eq!(code(&out), 1, "{args:?}: {}", both(&out));
     }
 }
 
@@ -64,7 +54,7 @@ fn exit_2_outside_a_repository() {
     let r = Repo::bare_env();
     for args in [&[][..], &["pre-commit"], &["install"], &["uninstall"]] {
         let out = r.keyguard(args);
-        assert_eq!(code(&out), Some(2), "{args:?}: {}", both(&out));
+        assert_eq!(code(&out), 2, "{args:?}: {}", both(&out));
         assert!(
             stderr(&out).contains("not a git repository"),
             "{args:?}: {}",
@@ -85,7 +75,7 @@ fn exit_2_on_usage_errors() {
         &["--max-file-size", "lots"],
     ] {
         let out = r.keyguard(args);
-        assert_eq!(code(&out), Some(2), "{args:?}: {}", both(&out));
+        assert_eq!(code(&out), 2, "{args:?}: {}", both(&out));
         assert!(
             stdout(&out).is_empty(),
             "{args:?}: usage errors go to stderr"
@@ -98,7 +88,7 @@ fn exit_2_on_usage_errors() {
 fn exit_2_when_the_config_file_is_missing() {
     let r = clean_staged();
     let out = r.keyguard(&["--config", "does-not-exist.toml"]);
-    assert_eq!(code(&out), Some(2), "{}", both(&out));
+    assert_eq!(code(&out), 2, "{}", both(&out));
     assert!(
         stderr(&out).contains("does-not-exist.toml"),
         "{}",
@@ -110,7 +100,7 @@ fn exit_2_when_the_config_file_is_missing() {
         .env("KEYGUARD_CONFIG", r.path().join("gone.toml"))
         .output()
         .unwrap();
-    assert_eq!(code(&out), Some(2), "{}", both(&out));
+    assert_eq!(code(&out), 2, "{}", both(&out));
     assert!(stderr(&out).contains("gone.toml"), "{}", stderr(&out));
 }
 
@@ -120,7 +110,7 @@ fn exit_2_on_malformed_config_naming_file_line_and_column() {
     r.write(".keyguard.toml", "[scan]\nmax_file_size = = 3\n");
     for args in [&[][..], &["config", "check"], &["rules"]] {
         let out = r.keyguard(args);
-        assert_eq!(code(&out), Some(2), "{args:?}: {}", both(&out));
+        assert_eq!(code(&out), 2, "{args:?}: {}", both(&out));
         let err = stderr(&out);
         let at = err
             .find(".keyguard.toml:2:")
@@ -134,7 +124,7 @@ fn exit_2_on_malformed_config_naming_file_line_and_column() {
     }
     // Also with an explicit --config pointing at it from elsewhere.
     let out = r.keyguard_in(".", &["--config", ".keyguard.toml"]);
-    assert_eq!(code(&out), Some(2));
+    assert_eq!(code(&out), 2);
     assert!(
         stderr(&out).contains(".keyguard.toml:2:"),
         "{}",
@@ -147,15 +137,15 @@ fn empty_config_is_valid_and_keeps_builtin_rules() {
     let r = clean_staged();
     r.write(".keyguard.toml", "");
     let out = r.keyguard(&[]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     let out = r.keyguard(&["config", "check"]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
 
     let (r, key) = key_staged();
     r.write(".keyguard.toml", "");
     let out = r.keyguard(&[]);
     assert_no_secret(&out, &key);
-    assert_eq!(code(&out), Some(1), "{}", both(&out));
+    assert_eq!(code(&out), 1, "{}", both(&out));
 }
 
 #[test]
@@ -163,7 +153,7 @@ fn json_schema() {
     let (r, key) = key_staged();
     let out = r.keyguard(&["--format", "json"]);
     assert_no_secret(&out, &key);
-    assert_eq!(code(&out), Some(1), "{}", both(&out));
+    assert_eq!(code(&out), 1, "{}", both(&out));
     let doc = json(&out);
     let findings = doc["findings"].as_array().expect("findings array");
     assert_eq!(findings.len(), 1, "{doc:#}");
@@ -198,7 +188,7 @@ fn json_schema() {
     // Clean: still a document, with no findings.
     let r = clean_staged();
     let out = r.keyguard(&["--format", "json"]);
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&out), 0);
     let doc = json(&out);
     assert_eq!(doc["findings"].as_array().map(Vec::len), Some(0));
     assert_eq!(doc["summary"]["blocking"], 0);
@@ -215,7 +205,7 @@ fn no_colour_when_not_a_terminal() {
         }
         let out = cmd.output().unwrap();
         assert_no_secret(&out, &key);
-        assert_eq!(code(&out), Some(1));
+        assert_eq!(code(&out), 1);
         assert!(
             !has_ansi(&both(&out)),
             "{extra:?}: escape codes in {}",
@@ -276,19 +266,19 @@ fn colour_only_on_a_terminal_without_no_color() {
 fn clean_run_prints_at_most_one_line() {
     let r = clean_staged();
     let out = r.keyguard(&[]);
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&out), 0);
     let text = both(&out);
     assert!(text.lines().count() <= 1, "{text}");
     assert!(!text.contains("--no-verify"), "{text}");
 
     let out = r.keyguard(&["--quiet"]);
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&out), 0);
     assert_eq!(both(&out), "", "--quiet prints nothing when clean");
 
     // Nothing staged at all is clean too.
     let r = Repo::new();
     let out = r.keyguard(&[]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     assert!(both(&out).lines().count() <= 1);
 }
 
@@ -296,7 +286,7 @@ fn clean_run_prints_at_most_one_line() {
 fn rules_lists_ids_in_text_and_json() {
     let r = Repo::bare_env();
     let out = r.keyguard(&["rules", "--format", "json"]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     let rules = json(&out);
     let rules = rules.as_array().expect("an array of rules");
     assert!(rules.len() >= 5, "{} rules", rules.len());
@@ -325,7 +315,7 @@ fn rules_lists_ids_in_text_and_json() {
     );
 
     let out = r.keyguard(&["rules"]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     let text = stdout(&out);
     for id in &ids {
         assert!(
@@ -342,7 +332,7 @@ fn rules_lists_ids_in_text_and_json() {
         "disable = [\"github-pat\"]\n\n[[rules]]\nid = \"acme-token\"\ndescription = \"ACME token\"\nkeywords = [\"acme_\"]\nregex = '''(?P<secret>acme_[a-z0-9]{32})'''\n",
     );
     let out = r.keyguard(&["rules", "--format", "json"]);
-    assert_eq!(code(&out), Some(0), "{}", both(&out));
+    assert_eq!(code(&out), 0, "{}", both(&out));
     let ids: Vec<String> = json(&out)
         .as_array()
         .unwrap()
@@ -358,20 +348,20 @@ fn help_and_version() {
     let r = Repo::bare_env();
     for flag in ["--help", "-h"] {
         let out = r.keyguard(&[flag]);
-        assert_eq!(code(&out), Some(0), "{flag}");
+        assert_eq!(code(&out), 0, "{flag}");
         let text = stdout(&out);
         assert!(text.contains("Usage"), "{text}");
         assert!(text.contains("install"), "{text}");
         assert!(text.contains("Exit status"), "{text}");
     }
     let out = r.keyguard(&["--version"]);
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&out), 0);
     assert_eq!(
         stdout(&out).trim(),
         format!("keyguard {}", env!("CARGO_PKG_VERSION"))
     );
     let out = r.keyguard(&["install", "--help"]);
-    assert_eq!(code(&out), Some(0));
+    assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("--pre-push"));
     assert!(!Path::new(&r.path().join(".git")).exists());
 }
@@ -385,7 +375,7 @@ fn one_private_key_file_is_one_finding_naming_the_other_rule() {
     r.write("certs/server.key", &pem);
     r.git(&["add", "-A"]);
     let o = r.keyguard(&["--staged", "--format", "json"]);
-    assert_eq!(code(&o), Some(1), "{}", both(&o));
+    assert_eq!(code(&o), 1, "{}", both(&o));
     let v = json(&o);
     let found = v["findings"].as_array().expect("findings");
     assert_eq!(found.len(), 1, "{v}");

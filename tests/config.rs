@@ -4,12 +4,10 @@
 //! errors every config mistake must produce. Real repositories, real git, the real
 //! binary; keys are generated at test time.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 /// A custom rule in the spec's own words (the token format is made up).
 const ACME_RULE: &str = r#"
@@ -29,10 +27,6 @@ fn acme_key() -> String {
 /// An Acme token whose body starts with `prefix` (for allowlist tests).
 fn acme_key_with(prefix: &str) -> String {
     key(&format!("acme_{prefix}{{{{alnum:{}}}}}", 32 - prefix.len()))
-}
-
-fn both(o: &Output) -> String {
-    format!("{}{}", stdout(o), stderr(o))
 }
 
 /// A repository whose `.keyguard.toml` holds `config` (written, not committed: keyguard

@@ -5,14 +5,12 @@
 //! and prose with look-alike non-secrets, and keys planted in known commits. The scan must
 //! name, for each key, the commit that introduced it and nothing else.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
 use keyguard::matcher::template::{expand, Rng};
 use serde_json::Value;
 
@@ -234,26 +232,6 @@ impl Files {
     }
 }
 
-/// An AWS key id that clears the rule's entropy floor (a random one misses it about once
-/// in 5,000 draws, which would make the test flaky rather than wrong).
-fn aws_key() -> String {
-    loop {
-        let k = aws_key_id();
-        let mut counts = std::collections::HashMap::new();
-        for c in k.chars() {
-            *counts.entry(c).or_insert(0usize) += 1;
-        }
-        let n = k.chars().count() as f64;
-        let bits: f64 = counts
-            .values()
-            .map(|&c| -(c as f64 / n) * (c as f64 / n).log2())
-            .sum();
-        if bits >= 3.3 {
-            return k;
-        }
-    }
-}
-
 /// What a planted key should be reported as.
 #[derive(Debug, Clone)]
 struct Planted {
@@ -307,7 +285,7 @@ fn big_repo() -> BigRepo {
     let mut marks_at: HashMap<&str, usize> = HashMap::new();
 
     let k1 = openai_project_key();
-    let k2 = aws_key();
+    let k2 = aws_key_id();
     let k3 = github_pat();
     let k4 = anthropic_key();
     let k5 = github_pat();

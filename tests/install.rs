@@ -4,14 +4,12 @@
 //! `keyguard pre-commit FILE...`). Every test uses a throwaway repository with its own
 //! HOME; keys are generated at test time.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 
 const HOOK_MARKER: &str = "keyguard-hook v1";
 
@@ -29,10 +27,6 @@ fn write_script(p: &Path, body: &str) {
     }
     fs::write(p, body).unwrap();
     fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn both(o: &Output) -> String {
-    format!("{}{}", stdout(o), stderr(o))
 }
 
 /// Lines in a counter file that hooks append to (0 if it does not exist yet).
@@ -169,18 +163,7 @@ fn installed_hook_finds_keyguard_without_path() {
     // (cargo's bin dir missing from a GUI client's PATH) still runs.
     let r = repo_with_commit();
     assert!(r.keyguard(&["install"]).status.success());
-    let before = head(&r, ".");
-    let key = github_pat();
-    fs::write(r.path().join("k.txt"), format!("token {key}\n")).unwrap();
-    r.git(&["add", "k.txt"]);
-    let out = r
-        .command_in("git", ".")
-        .env("PATH", path_without_keyguard())
-        .args(["commit", "-q", "-m", "k"])
-        .output()
-        .unwrap();
-    assert_no_secret(&out, &key);
-    assert_blocked_by_keyguard(&r, ".", &before, &out);
+    assert_key_blocked_without_path(&r);
 }
 
 #[test]
@@ -639,18 +622,7 @@ fn install_sh_installs_the_binary_and_the_hooks() {
     // The hooks remember the installed binary, so they work although it is not on PATH.
     let hook = fs::read_to_string(hooks.join("pre-commit")).unwrap();
     assert!(hook.contains(&bin.canonicalize().unwrap().display().to_string()));
-    let before = head(&r, ".");
-    let key = github_pat();
-    fs::write(r.path().join("k.txt"), format!("{key}\n")).unwrap();
-    r.git(&["add", "k.txt"]);
-    let out = r
-        .command_in("git", ".")
-        .env("PATH", path_without_keyguard())
-        .args(["commit", "-q", "-m", "k"])
-        .output()
-        .unwrap();
-    assert_no_secret(&out, &key);
-    assert_blocked_by_keyguard(&r, ".", &before, &out);
+    assert_key_blocked_without_path(&r);
 }
 
 #[test]
@@ -986,4 +958,21 @@ fn assert_blocked_by_keyguard_at(out: &Output) {
         "not blocked by keyguard:\n{}",
         both(out)
     );
+}
+
+/// A commit of a key is blocked although `keyguard` is not on PATH (the hook finds the
+/// binary it was installed from).
+fn assert_key_blocked_without_path(r: &Repo) {
+    let before = head(r, ".");
+    let key = github_pat();
+    fs::write(r.path().join("k.txt"), format!("token {key}\n")).unwrap();
+    r.git(&["add", "k.txt"]);
+    let out = r
+        .command_in("git", ".")
+        .env("PATH", path_without_keyguard())
+        .args(["commit", "-q", "-m", "k"])
+        .output()
+        .unwrap();
+    assert_no_secret(&out, &key);
+    assert_blocked_by_keyguard(r, ".", &before, &out);
 }

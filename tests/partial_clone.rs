@@ -6,13 +6,11 @@
 //! with a PATH that holds no `git`, and the clone must miss exactly as many objects after
 //! the scan as before (libgit2 never fetches promised objects; keyguard must not either).
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const ZERO: &str = "0000000000000000000000000000000000000000";

@@ -6,12 +6,10 @@
 //! remote ref moved, and (from a `--format json` run of keyguard on the very same hook
 //! input, recorded by a chained hook) which commits, files and lines were reported.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -247,24 +245,12 @@ fn keyguard_stdin(repo: &Repo, args: &[&str], input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// An AWS key id that clears the rule's entropy floor (a random one misses it about once
-/// in 5,000 draws, which would make the test flaky rather than wrong).
-fn aws_key() -> String {
-    loop {
-        let k = aws_key_id();
-        let mut counts = std::collections::HashMap::new();
-        for c in k.chars() {
-            *counts.entry(c).or_insert(0usize) += 1;
-        }
-        let n = k.chars().count() as f64;
-        let bits: f64 = counts
-            .values()
-            .map(|&c| -(c as f64 / n) * (c as f64 / n).log2())
-            .sum();
-        if bits >= 3.3 {
-            return k;
-        }
-    }
+/// A repository whose `main`, holding a three-line `app.cfg`, is on the remote.
+fn env_with_pushed_base() -> Env {
+    let env = Env::new();
+    env.commit_file("app.cfg", "a = 1\nb = 2\nc = 3\n", "base");
+    env.push_unchecked(&["origin", "main"]);
+    env
 }
 
 fn short(sha: &str) -> String {
@@ -733,7 +719,7 @@ fn annotated_tags_send_their_commits() {
     );
     assert_eq!(p.commits_scanned(), 0);
 
-    let key = aws_key();
+    let key = aws_key_id();
     let leak = env.commit_file("aws.cfg", &format!("[default]\nid = {key}\n"), "aws config");
     env.commit_file("b.txt", "more\n", "more");
     env.repo.git(&["tag", "-a", "v1.0", "-m", "release 1.0"]);
@@ -775,10 +761,8 @@ fn annotated_tags_send_their_commits() {
 
 #[test]
 fn merge_resolution_that_adds_a_key_is_blocked() {
-    let env = Env::new();
+    let env = env_with_pushed_base();
     let r = &env.repo;
-    env.commit_file("app.cfg", "a = 1\nb = 2\nc = 3\n", "base");
-    env.push_unchecked(&["origin", "main"]);
     r.git(&["switch", "-q", "-c", "feature"]);
     env.commit_file("feature.txt", "feature\n", "feature");
     r.git(&["switch", "-q", "main"]);
@@ -804,10 +788,8 @@ fn merge_resolution_that_adds_a_key_is_blocked() {
 
 #[test]
 fn merge_of_committed_content_reports_nothing_from_the_merge_itself() {
-    let env = Env::new();
+    let env = env_with_pushed_base();
     let r = &env.repo;
-    env.commit_file("app.cfg", "a = 1\nb = 2\nc = 3\n", "base");
-    env.push_unchecked(&["origin", "main"]);
 
     // feature adds a key in app.cfg and reaches the remote without the hook.
     let key = github_pat();

@@ -15,14 +15,12 @@
 //! machine: of the cargo registry, only the crates named in this repository's Cargo.lock
 //! (the registry may hold other projects' crates, which change from one machine to the next).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 
 /// A reviewed blocking finding: files matching `glob` (relative to the scanned tree) hold
 /// exactly `count` findings of `rule`, each correct to block.

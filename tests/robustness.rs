@@ -12,8 +12,6 @@
 //! child's own `ru_maxrss`. Keys are generated at test time; no output may contain one.
 #![cfg(unix)]
 
-mod common;
-
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
@@ -22,7 +20,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use keyguard::source::{path_bytes, Limits};
 use serde_json::Value;
 

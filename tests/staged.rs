@@ -6,12 +6,10 @@
 //! merges, linked worktrees, separate git dirs). Keys are generated at test time and no
 //! output may ever contain one.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const OPENAI: &str = "openai-project-key";
@@ -57,11 +55,6 @@ fn col(line: &str, needle: &str) -> u64 {
     line[..at].chars().count() as u64 + 1
 }
 
-/// Combined stdout and stderr (hooks' output reaches git's stderr).
-fn all_output(o: &Output) -> String {
-    format!("{}{}", stdout(o), stderr(o))
-}
-
 /// Runs a `git commit`-like command that a hook must block; checks HEAD did not move.
 fn assert_blocked(r: &Repo, cwd: &str, args: &[&str], secrets: &[&str]) -> Output {
     let before = head_in(r, cwd);
@@ -72,12 +65,12 @@ fn assert_blocked(r: &Repo, cwd: &str, args: &[&str], secrets: &[&str]) -> Outpu
     assert!(
         !out.status.success(),
         "git {args:?} should have been blocked:\n{}",
-        all_output(&out)
+        both(&out)
     );
     assert!(
-        all_output(&out).contains("commit blocked"),
+        both(&out).contains("commit blocked"),
         "the block must come from keyguard:\n{}",
-        all_output(&out)
+        both(&out)
     );
     assert_eq!(head_in(r, cwd), before, "HEAD moved although blocked");
     out
@@ -93,7 +86,7 @@ fn assert_commits(r: &Repo, cwd: &str, args: &[&str], secrets: &[&str]) -> Outpu
     assert!(
         out.status.success(),
         "git {args:?} should have succeeded:\n{}",
-        all_output(&out)
+        both(&out)
     );
     assert_ne!(head_in(r, cwd), before, "no commit was created");
     out
@@ -108,7 +101,7 @@ fn head_in(r: &Repo, cwd: &str) -> Option<String> {
 
 fn install(r: &Repo) {
     let out = r.keyguard(&["install"]);
-    assert_eq!(code(&out), 0, "install failed: {}", all_output(&out));
+    assert_eq!(code(&out), 0, "install failed: {}", both(&out));
 }
 
 /// A text of `n` harmless numbered lines (enough for rename detection to pair files).
@@ -264,11 +257,7 @@ fn hook_blocks_a_commit_with_a_key_and_lets_a_clean_one_through() {
     r.write("src/main.py", format!("print('hi')\nKEY = \"{k}\"\n"));
     r.git(&["add", "src/main.py"]);
     let out = assert_blocked(&r, ".", &["commit", "-m", "add key"], &[&k]);
-    assert!(
-        all_output(&out).contains("src/main.py:2:8"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("src/main.py:2:8"), "{}", both(&out));
 
     r.write(
         "src/main.py",
@@ -290,11 +279,7 @@ fn commit_all_scans_tracked_files_modified_but_not_staged() {
     r.write("settings.ini", format!("[api]\nkey = {k}\n"));
     assert_eq!(scan(&r, &[&k], 0)["findings"], Value::Array(vec![]));
     let out = assert_blocked(&r, ".", &["commit", "-a", "-m", "all"], &[&k]);
-    assert!(
-        all_output(&out).contains("settings.ini:2:7"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("settings.ini:2:7"), "{}", both(&out));
     // An intent-to-add file (`git add -N`) is committed whole by `commit -a`.
     r.write("settings.ini", "[api]\nkey =\n");
     let k2 = openai_project_key();
@@ -305,11 +290,7 @@ fn commit_all_scans_tracked_files_modified_but_not_staged() {
         "nothing of it is staged yet"
     );
     let out = assert_blocked(&r, ".", &["commit", "-a", "-m", "all"], &[&k, &k2]);
-    assert!(
-        all_output(&out).contains("later.env:1:16"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("later.env:1:16"), "{}", both(&out));
     r.git(&["rm", "-q", "--cached", "later.env"]);
     // The aborted `commit -a` left the real index alone: a commit of what is staged passes.
     r.write("notes.txt", "more notes\n");
@@ -340,7 +321,7 @@ fn commit_only_paths_scans_those_paths_and_not_the_rest_of_the_index() {
         args.extend(flag);
         args.push("a.txt");
         let out = assert_blocked(&r, ".", &args, &secrets);
-        let text = all_output(&out);
+        let text = both(&out);
         assert!(text.contains("a.txt:2:3"), "{args:?}: {text}");
         assert!(
             !text.contains("other.txt"),
@@ -381,11 +362,7 @@ fn commit_include_paths_scans_the_index_and_the_paths() {
     r.git(&["add", "other.txt"]);
     r.write("a.txt", "a\nclean\n");
     let out = assert_blocked(&r, ".", &["commit", "-m", "incl", "-i", "a.txt"], &secrets);
-    assert!(
-        all_output(&out).contains("other.txt:2:7"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("other.txt:2:7"), "{}", both(&out));
 
     // -i PATH: a key in PATH's working-tree version is part of it as well.
     r.git(&["reset", "-q", "other.txt"]);
@@ -397,7 +374,7 @@ fn commit_include_paths_scans_the_index_and_the_paths() {
         &["commit", "-m", "incl", "--include", "a.txt"],
         &secrets,
     );
-    let text = all_output(&out);
+    let text = both(&out);
     assert!(
         text.contains("a.txt:2:3") && !text.contains("other.txt"),
         "{text}"
@@ -498,9 +475,9 @@ fn runs_from_a_subdirectory_with_repo_relative_paths() {
     install(&r);
     let out = assert_blocked(&r, "services/api", &["commit", "-m", "x"], &[&k]);
     assert!(
-        all_output(&out).contains("services/api/app.cfg:1:16"),
+        both(&out).contains("services/api/app.cfg:1:16"),
         "{}",
-        all_output(&out)
+        both(&out)
     );
 }
 
@@ -530,11 +507,7 @@ fn linked_worktree_manual_run_and_hook() {
     r.git_in(&wt_s, &["rm", "-q", "--cached", "deploy/token.txt"]);
     write_abs(&wt.join("base.txt"), format!("base\nK={k2}\n"));
     let out = assert_blocked(&r, &wt_s, &["commit", "-a", "-m", "wt"], &[&k, &k2]);
-    assert!(
-        all_output(&out).contains("base.txt:2:3"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("base.txt:2:3"), "{}", both(&out));
     write_abs(&wt.join("base.txt"), "base\nclean\n");
     assert_commits(&r, &wt_s, &["commit", "-q", "-a", "-m", "wt"], &[&k, &k2]);
 }
@@ -600,11 +573,7 @@ fn many_files_in_a_linked_worktree_with_commit_all() {
         );
     }
     let out = assert_blocked(&r, &wt_s, &["commit", "-a", "-m", "many"], &[&k]);
-    assert!(
-        all_output(&out).contains("pkg/file_17.txt:2:4"),
-        "{}",
-        all_output(&out)
-    );
+    assert!(both(&out).contains("pkg/file_17.txt:2:4"), "{}", both(&out));
     r.git_in(&wt_s, &["add", "-A"]);
     let v = scan_in(&r, &wt_s, &[], &[&k], 1);
     assert_eq!(hits(&v), vec![hit("pkg/file_17.txt", 2, 4, ANTHROPIC)]);
@@ -713,7 +682,7 @@ fn conflicted_merge_reports_only_what_the_resolution_adds() {
     r.write("conf.txt", format!("top\nB={kb}\nbottom\n"));
     r.commit_all("ours (no-verify)");
     let m = r.git_try(&["merge", "theirs"]);
-    assert_eq!(code(&m), 1, "expected a conflict: {}", all_output(&m));
+    assert_eq!(code(&m), 1, "expected a conflict: {}", both(&m));
 
     // The resolution keeps both sides' lines and adds a key neither parent had.
     r.write(
@@ -768,9 +737,9 @@ fn clean_automatic_merge_runs_pre_merge_commit_and_is_allowed() {
     );
     // The hook really ran keyguard (it prints its verdict), and nothing was new.
     assert!(
-        all_output(&out).contains("keyguard: no secrets in the staged changes"),
+        both(&out).contains("keyguard: no secrets in the staged changes"),
         "{}",
-        all_output(&out)
+        both(&out)
     );
     assert!(r
         .git_try(&["rev-parse", "-q", "--verify", "HEAD^2"])
@@ -800,9 +769,9 @@ fn pull_that_merges_runs_pre_merge_commit_and_is_allowed() {
         &[&k],
     );
     assert!(
-        all_output(&out).contains("keyguard: no secrets in the staged changes"),
+        both(&out).contains("keyguard: no secrets in the staged changes"),
         "{}",
-        all_output(&out)
+        both(&out)
     );
     assert!(r
         .git_try(&["rev-parse", "-q", "--verify", "HEAD^2"])
@@ -968,8 +937,8 @@ fn oversized_file_is_reported_not_scanned() {
     assert_eq!(over[0]["size"].as_u64(), Some(big.len() as u64));
 
     let out = kg(&r, &["--max-file-size", "1KiB"], &[&k]);
-    assert_eq!(code(&out), 0, "{}", all_output(&out));
-    let text = all_output(&out);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let text = both(&out);
     assert!(
         text.contains("data/big.txt") && text.contains("NOT scanned"),
         "{text}"
@@ -1041,7 +1010,7 @@ fn hostile_git_config_changes_nothing_and_runs_nothing() {
     for s in secrets {
         assert_no_secret(&out, s);
     }
-    assert_eq!(code(&out), 1, "{}", all_output(&out));
+    assert_eq!(code(&out), 1, "{}", both(&out));
     let v = json(&out);
     assert_eq!(
         hits(&v),
@@ -1123,7 +1092,7 @@ fn keyguard_never_writes_the_index() {
         &["pre-commit", "a.txt"][..],
     ] {
         let out = kg(&r, args, &[&k]);
-        assert_eq!(code(&out), 1, "{args:?}: {}", all_output(&out));
+        assert_eq!(code(&out), 1, "{args:?}: {}", both(&out));
         assert!(
             !r.path().join(".git/index.lock").exists(),
             "index.lock left behind"
@@ -1165,7 +1134,7 @@ fn keyguard_never_writes_objects() {
     r.git(&["add", "-A"]);
     let before = object_files(&r);
     let out = kg(&r, &["--staged"], &[&k]);
-    assert_eq!(code(&out), 1, "{}", all_output(&out));
+    assert_eq!(code(&out), 1, "{}", both(&out));
     assert_eq!(before, object_files(&r), "keyguard wrote to .git/objects");
     // A plain `git commit` leaves the cache-tree valid; the scan must agree with it too.
     r.git(&["commit", "-q", "--no-verify", "-m", "with key"]);
@@ -1176,7 +1145,7 @@ fn keyguard_never_writes_objects() {
     r.git(&["add", "-A"]);
     let before = object_files(&r);
     let out = kg(&r, &["--staged", "--format", "json"], &[]);
-    assert_eq!(code(&out), 1, "{}", all_output(&out));
+    assert_eq!(code(&out), 1, "{}", both(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let files: Vec<&str> = v["findings"]
         .as_array()
@@ -1212,7 +1181,7 @@ fn keyguard_works_while_git_holds_the_index_lock() {
 
 /// Asserts exit 2 and exactly one line on stderr that contains `cause`.
 fn assert_error(out: &Output, cause: &str) {
-    assert_eq!(code(out), 2, "{}", all_output(out));
+    assert_eq!(code(out), 2, "{}", both(out));
     let err = stderr(out);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stderr, got:\n{err}");

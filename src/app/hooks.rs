@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::Outcome;
+use super::session::Outcome;
 use crate::install::{self, Action};
 use crate::source::repo::open_repo;
 

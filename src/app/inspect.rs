@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{ignore_broken_pipe, matcher_for, settings_anywhere, Outcome};
+use super::session::{ignore_broken_pipe, matcher_for, settings_anywhere, Outcome};
 use crate::cli::Common;
 use crate::config;
 use crate::report;

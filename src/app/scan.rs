@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::{emit, Outcome, Session};
+use super::session::{emit, Outcome, Session};
 use crate::cli::Common;
 use crate::filter::Baseline;
 use crate::finding::Allowed;

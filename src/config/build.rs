@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use globset::{GlobSet, GlobSetBuilder};
 
-use super::{Loaded, Settings, BASELINE_FILE};
+use super::read::Loaded;
+use super::settings::{Settings, BASELINE_FILE};
 use crate::matcher::allowlist::build_secret_allowlist;
 use crate::matcher::rule::parse_globs;
 use crate::matcher::{compile_rule, Origin, Rule, SecretAllowlist};

@@ -11,169 +11,22 @@
 //!   `[severity]`);
 //! - a relative `extends` path is relative to the file that contains it.
 
+//!
+//! Layout: `read` finds and reads the chain of files, `build` merges it with the
+//! built-in catalogue, `settings` is the result (and checks custom rules' examples).
+
 mod build;
+mod read;
+mod settings;
 
-use std::collections::{BTreeMap, HashSet};
-use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use globset::GlobSet;
+pub use read::locate;
+use read::read_chain;
+pub use settings::{check_custom_rules, Settings, BASELINE_FILE, CONFIG_FILE};
 
-use crate::matcher::{self, examples, template, Matcher, Origin, Rule, SecretAllowlist};
-use crate::rules::schema::{ConfigDoc, Severity};
-use crate::rules::{self, ConfigError, SourceText};
-use crate::source::Limits;
-
-/// The default config file name, at the repository root.
-pub const CONFIG_FILE: &str = ".keyguard.toml";
-/// The default baseline file name, at the repository root.
-pub const BASELINE_FILE: &str = ".keyguard-baseline";
-
-/// Everything the scan needs from configuration, merged and validated.
-pub struct Settings {
-    pub rules: Vec<Arc<Rule>>,
-    pub allow_paths: Option<GlobSet>,
-    pub allow_secrets: SecretAllowlist,
-    pub allow_fingerprints: HashSet<String>,
-    pub limits: Limits,
-    /// Baseline path (relative paths are relative to the repository root).
-    pub baseline: PathBuf,
-    /// Config files read, outermost first.
-    pub files: Vec<PathBuf>,
-    /// Non-fatal remarks (e.g. a custom rule without keywords).
-    pub warnings: Vec<String>,
-    /// Built-in rule ids turned off.
-    pub disabled: Vec<String>,
-    /// `[severity]` entries in force, after merging.
-    pub severity_overrides: BTreeMap<String, Severity>,
-    /// `[allowlist] paths` as written, across all files.
-    pub allow_path_patterns: Vec<String>,
-    /// Each config file's name and text, kept to locate problems found after loading
-    /// (a custom rule's examples).
-    sources: Vec<(String, String)>,
-}
-
-/// Which config file applies: `--config`, else `KEYGUARD_CONFIG`, else the repository's
-/// `.keyguard.toml` if there is one. The flag says whether the file must exist.
-pub fn locate(explicit: Option<&Path>, repo_root: Option<&Path>) -> Option<(PathBuf, bool)> {
-    if let Some(p) = explicit {
-        return Some((p.to_path_buf(), true));
-    }
-    if let Some(p) = std::env::var_os("KEYGUARD_CONFIG").filter(|v| !v.is_empty()) {
-        return Some((PathBuf::from(p), true));
-    }
-    let p = repo_root?.join(CONFIG_FILE);
-    p.is_file().then_some((p, false))
-}
-
-/// One parsed file, kept with its text for locating errors.
-struct Loaded {
-    path: PathBuf,
-    name: String,
-    text: String,
-    doc: ConfigDoc,
-}
-
-impl Loaded {
-    fn src(&self) -> SourceText<'_> {
-        SourceText {
-            name: &self.name,
-            text: &self.text,
-        }
-    }
-}
-
-/// Reads and parses one file. `from` is the file and span of the `extends` that named
-/// it, so that a missing base is reported at that line.
-fn read(path: &Path, from: Option<(&Loaded, Range<usize>)>) -> Result<Loaded, ConfigError> {
-    let name = path.display().to_string();
-    let not_readable = |what: String| match &from {
-        Some((parent, span)) => parent.src().error(span.clone(), "extends", what),
-        None => ConfigError {
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            field: "config".into(),
-            message: what,
-        },
-    };
-    if path.is_dir() {
-        return Err(not_readable(format!(
-            "{name} is a directory, not a config file"
-        )));
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| not_readable(format!("cannot read {name}: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let (line, column) = rules::line_col(
-            &String::from_utf8_lossy(e.as_bytes()),
-            e.utf8_error().valid_up_to(),
-        );
-        ConfigError {
-            file: name.clone(),
-            line,
-            column,
-            field: "file".into(),
-            message: "config is not valid UTF-8".into(),
-        }
-    })?;
-    let doc = rules::parse_doc(&SourceText {
-        name: &name,
-        text: &text,
-    })?;
-    Ok(Loaded {
-        path: path.to_path_buf(),
-        name,
-        text,
-        doc,
-    })
-}
-
-/// Reads `path` and everything it extends, base first.
-fn read_chain(path: &Path) -> Result<Vec<Loaded>, ConfigError> {
-    let mut chain = vec![read(path, None)?];
-    let mut seen: Vec<PathBuf> = vec![canonical(path)];
-    while let Some(last) = chain.last() {
-        let Some(ext) = &last.doc.extends else { break };
-        if ext.get_ref().trim().is_empty() {
-            return Err(last.src().error(
-                ext.span(),
-                "extends",
-                "`extends` is empty: name a config file",
-            ));
-        }
-        // Relative to the file that says `extends`, not to the current directory: the
-        // same config must mean the same thing from a hook, a subdirectory or CI.
-        let base = last
-            .path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(ext.get_ref());
-        let canon = canonical(&base);
-        if seen.contains(&canon) {
-            let chain_text: Vec<String> = chain
-                .iter()
-                .map(|l| l.name.clone())
-                .chain([base.display().to_string()])
-                .collect();
-            return Err(last.src().error(
-                ext.span(),
-                "extends",
-                format!("`extends` cycle: {}", chain_text.join(" -> ")),
-            ));
-        }
-        seen.push(canon);
-        let next = read(&base, Some((last, ext.span())))?;
-        chain.push(next);
-    }
-    chain.reverse();
-    Ok(chain)
-}
-
-fn canonical(p: &Path) -> PathBuf {
-    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
-}
+use crate::matcher;
+use crate::rules::ConfigError;
 
 /// Loads and validates configuration. `explicit` is `--config`; `repo_root` is the work
 /// tree (or `None` outside a repository).
@@ -191,106 +44,13 @@ pub fn load(explicit: Option<&Path>, repo_root: Option<&Path>) -> Result<Setting
     };
     build::build(builtin, &chain, repo_root)
 }
-
-/// Checks every custom rule against its own `examples` (each must be reported by that
-/// rule) and `near_misses` (none may be); returns one located error per failure.
-pub fn check_custom_rules(
-    settings: &Settings,
-    matcher: &Matcher,
-) -> anyhow::Result<Vec<ConfigError>> {
-    // Fixed seed: the same config gives the same verdict on every run.
-    let mut rng = template::Rng::new(0x6b67);
-    let mut errors = Vec::new();
-    for rule in &settings.rules {
-        let Origin::Custom(file) = &rule.origin else {
-            continue;
-        };
-        for failure in examples::check_examples(matcher, rule, &mut rng)? {
-            errors.push(locate_rule_entry(
-                settings,
-                file,
-                &rule.id,
-                failure.list,
-                failure.index,
-                failure.message,
-            ));
-        }
-    }
-    Ok(errors)
-}
-
-/// An error at entry `index` of `rules[id].key` in config file `file`.
-fn locate_rule_entry(
-    settings: &Settings,
-    file: &str,
-    id: &str,
-    key: &str,
-    index: usize,
-    message: String,
-) -> ConfigError {
-    let field = format!("rules[{id}].{key}");
-    let Some((name, text)) = settings.sources.iter().find(|(n, _)| n == file) else {
-        return ConfigError {
-            file: file.to_string(),
-            line: 0,
-            column: 0,
-            field,
-            message,
-        };
-    };
-    let span = rule_entry_span(text, id, key, index).unwrap_or(0..0);
-    SourceText { name, text }.error(span, field, message)
-}
-
-/// Span of `rules[id].key[index]` (or of `key`, or of the rule) in a config text.
-fn rule_entry_span(text: &str, id: &str, key: &str, index: usize) -> Option<Range<usize>> {
-    use toml::de::{DeTable, DeValue};
-    let (tree, _) = DeTable::parse_recoverable(text);
-    let get = |t: &DeTable<'_>, k: &str| -> Option<(Range<usize>, Range<usize>)> {
-        t.iter()
-            .find(|(key, _)| key.get_ref() == k)
-            .map(|(key, v)| (key.span(), v.span()))
-    };
-    let rules = tree
-        .get_ref()
-        .iter()
-        .find(|(k, _)| k.get_ref() == "rules")
-        .map(|(_, v)| v)?;
-    let DeValue::Array(items) = rules.get_ref() else {
-        return None;
-    };
-    for item in items.iter() {
-        let DeValue::Table(t) = item.get_ref() else {
-            continue;
-        };
-        let Some((_, id_span)) = get(t, "id") else {
-            continue;
-        };
-        let is_it = t
-            .iter()
-            .find(|(k, _)| k.get_ref() == "id")
-            .and_then(|(_, v)| v.get_ref().as_str())
-            == Some(id);
-        if !is_it {
-            continue;
-        }
-        let entry = t
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
-            .and_then(|(_, v)| match v.get_ref() {
-                DeValue::Array(a) => a.get(index).map(|e| e.span()),
-                _ => None,
-            });
-        return entry
-            .or_else(|| get(t, key).map(|(k, _)| k))
-            .or(Some(id_span));
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::matcher::Matcher;
+    use crate::rules::schema::Severity;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);

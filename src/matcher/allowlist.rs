@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::Regex;
 
-use super::rule::compile_regex;
+use super::pattern::compile_regex;
 use crate::rules::schema::AllowlistSpec;
 use crate::rules::{ConfigError, SourceText};
 

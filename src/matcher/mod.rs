@@ -26,6 +26,7 @@ pub mod allowlist;
 pub mod builtin;
 mod context;
 pub mod examples;
+mod pattern;
 mod prefilter;
 pub mod randomness;
 pub mod rule;

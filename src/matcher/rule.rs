@@ -9,6 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::bytes::Regex;
 
 use super::allowlist::{build_secret_allowlist, SecretAllowlist};
+use super::pattern::{compile_regex, REGEX_SIZE_LIMIT};
 use super::validate::Validator;
 use crate::rules::schema::{RemediationSpec, RuleSpec, Severity};
 use crate::rules::{ConfigError, SourceText};
@@ -119,23 +120,6 @@ impl Rule {
     }
 }
 
-/// Bound on a compiled regex (and its lazy DFA cache): a user's `\w{1000}{1000}` must
-/// become a config error, not minutes of compiling and gigabytes of memory.
-const REGEX_SIZE_LIMIT: usize = 32 << 20;
-
-/// Rule regexes run on bytes with ASCII classes (`\w`, `\s`, `\d`, `\b`, `.` and case folding
-/// are ASCII-only unless a pattern opts in with `(?u)`). Credentials are ASCII, and Unicode
-/// classes made a context rule take ~10 ms to compile instead of 0.2 ms: at every commit
-/// that mentions `token`, that was most of the hook's time.
-pub(crate) fn compile_regex(src: &str) -> Result<Regex, String> {
-    regex::bytes::RegexBuilder::new(src)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
 /// Builds globs for `paths` entries, reporting the bad one.
 pub fn build_globs(
     src: &SourceText,
@@ -210,6 +194,60 @@ pub fn compile_rule(
 ) -> Result<Rule, ConfigError> {
     let id = spec.id.get_ref().clone();
     let field = |f: &str| format!("rules[{id}].{f}");
+    check_shape(src, spec, &id)?;
+    let rule = Rule {
+        id: id.clone(),
+        description: spec.description.clone(),
+        provider: spec.provider.clone(),
+        keywords: spec
+            .keywords
+            .iter()
+            .filter(|k| !k.is_empty())
+            .cloned()
+            .collect(),
+        regex_src: spec.regex.as_ref().map(|r| r.get_ref().clone()),
+        regex: OnceLock::new(),
+        validators: validators(src, spec, &field("validators"))?,
+        entropy: spec.entropy,
+        min_randomness: spec.min_randomness,
+        value_gate: spec.value_gate,
+        keywords_match_case: spec.keywords_match_case,
+        owns_values: spec.owns_values,
+        // Built-in globs are checked by the test suite and compiled when first needed;
+        // a user's are compiled now so that a bad one is a located error.
+        paths: match origin {
+            Origin::Builtin => OnceLock::new(),
+            Origin::Custom(_) => OnceLock::from(build_globs(src, &field("paths"), &spec.paths)?),
+        },
+        path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
+        file_rule: spec.file_rule,
+        severity: spec.severity.unwrap_or_default(),
+        remediation: spec
+            .remediation
+            .as_ref()
+            .map(Remediation::from)
+            .unwrap_or_default(),
+        allowlist: match (&spec.allowlist, &origin) {
+            (Some(a), Origin::Builtin) => SecretAllowlist::lazy_from(a),
+            (Some(a), Origin::Custom(_)) => build_secret_allowlist(src, &field("allowlist"), a)?,
+            (None, _) => SecretAllowlist::default(),
+        },
+        examples: spec.examples.clone(),
+        near_misses: spec.near_misses.clone(),
+        origin,
+        prefix_boundary: prefix_boundary(src, spec, &field("prefix_boundary"))?,
+        context_allow: context_allow(src, spec, &field("context_allow"))?,
+    };
+    if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
+        check_custom_regex(src, &rule, r, &field("regex"))?;
+    }
+    Ok(rule)
+}
+
+/// What a rule must have whatever else it says: a usable id, a regex (or a file rule
+/// with paths), a randomness threshold within range.
+fn check_shape(src: &SourceText, spec: &RuleSpec, id: &str) -> Result<(), ConfigError> {
+    let field = |f: &str| format!("rules[{id}].{f}");
     if id.is_empty()
         || !id
             .bytes()
@@ -244,131 +282,126 @@ pub fn compile_rule(
             "a `file_rule` needs `paths`",
         ));
     }
-    let rule = Rule {
-        id: id.clone(),
-        description: spec.description.clone(),
-        provider: spec.provider.clone(),
-        keywords: spec
-            .keywords
-            .iter()
-            .filter(|k| !k.is_empty())
-            .cloned()
-            .collect(),
-        regex_src: spec.regex.as_ref().map(|r| r.get_ref().clone()),
-        regex: OnceLock::new(),
-        validators: spec
-            .validators
-            .iter()
-            .map(|v| {
-                Validator::from_name(v.get_ref()).ok_or_else(|| {
-                    src.error(
-                        v.span(),
-                        field("validators"),
-                        format!(
-                            "unknown validator {:?}; known: {}",
-                            v.get_ref(),
-                            Validator::names().collect::<Vec<_>>().join(", ")
-                        ),
-                    )
-                })
+    Ok(())
+}
+
+/// The rule's validators, by the names a config uses; an unknown one lists the known.
+fn validators(
+    src: &SourceText,
+    spec: &RuleSpec,
+    field: &str,
+) -> Result<Vec<Validator>, ConfigError> {
+    spec.validators
+        .iter()
+        .map(|v| {
+            Validator::from_name(v.get_ref()).ok_or_else(|| {
+                src.error(
+                    v.span(),
+                    field,
+                    format!(
+                        "unknown validator {:?}; known: {}",
+                        v.get_ref(),
+                        Validator::names().collect::<Vec<_>>().join(", ")
+                    ),
+                )
             })
-            .collect::<Result<_, _>>()?,
-        entropy: spec.entropy,
-        min_randomness: spec.min_randomness,
-        value_gate: spec.value_gate,
-        keywords_match_case: spec.keywords_match_case,
-        owns_values: spec.owns_values,
-        // Built-in globs are checked by the test suite and compiled when first needed;
-        // a user's are compiled now so that a bad one is a located error.
-        paths: match origin {
-            Origin::Builtin => OnceLock::new(),
-            Origin::Custom(_) => OnceLock::from(build_globs(src, &field("paths"), &spec.paths)?),
-        },
-        path_globs: spec.paths.iter().map(|p| p.get_ref().clone()).collect(),
-        file_rule: spec.file_rule,
-        severity: spec.severity.unwrap_or_default(),
-        remediation: match &spec.remediation {
-            None => Remediation::default(),
-            Some(RemediationSpec::Text(t)) => Remediation {
+        })
+        .collect()
+}
+
+impl From<&RemediationSpec> for Remediation {
+    fn from(spec: &RemediationSpec) -> Self {
+        match spec {
+            RemediationSpec::Text(t) => Remediation {
                 steps: vec![t.clone()],
                 ..Default::default()
             },
-            Some(RemediationSpec::Detailed(d)) => Remediation {
+            RemediationSpec::Detailed(d) => Remediation {
                 revoke_url: d.revoke_url.clone(),
                 env_var: d.env_var.clone(),
                 steps: d.steps.clone(),
             },
-        },
-        allowlist: match (&spec.allowlist, &origin) {
-            (Some(a), Origin::Builtin) => SecretAllowlist::lazy_from(a),
-            (Some(a), Origin::Custom(_)) => build_secret_allowlist(src, &field("allowlist"), a)?,
-            (None, _) => SecretAllowlist::default(),
-        },
-        examples: spec.examples.clone(),
-        near_misses: spec.near_misses.clone(),
-        origin,
-        prefix_boundary: match spec.prefix_boundary.as_deref() {
-            None | Some("base64") => PrefixBoundary::Base64,
-            Some("none") => PrefixBoundary::None,
-            Some(other) => {
-                return Err(src.error(
-                    spec.id.span(),
-                    field("prefix_boundary"),
-                    format!("unknown prefix_boundary {other:?}: use \"base64\" or \"none\""),
-                ))
-            }
-        },
-        context_allow: spec
-            .context_allow
-            .iter()
-            .map(|c| {
-                let re = |r: &Option<String>| -> Result<Option<Regex>, ConfigError> {
-                    r.as_deref()
-                        .map(|r| {
-                            compile_regex(r)
-                                .map_err(|e| src.error(spec.id.span(), field("context_allow"), e))
-                        })
-                        .transpose()
-                };
-                Ok(ContextAllow {
-                    secret: re(&c.secret)?,
-                    near: re(&c.near)?,
-                    not_near: re(&c.not_near)?,
-                    file: re(&c.file)?,
-                    lines: c.lines.unwrap_or(3) as usize,
-                })
-            })
-            .collect::<Result<_, ConfigError>>()?,
-    };
-    if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
-        match rule.regex() {
-            Some(Err(e)) if e.contains("exceeds size limit") => {
-                return Err(src.error(
-                    r.span(),
-                    field("regex"),
-                    format!(
-                        "rule {id}: regex is too large once compiled (limit {} MiB): use \
-                         smaller counted repetitions (e.g. `{{32}}`, not `{{1000}}`) or a \
-                         narrower class than Unicode `\\w`",
-                        REGEX_SIZE_LIMIT >> 20
-                    ),
-                ))
-            }
-            Some(Err(e)) => return Err(src.error(r.span(), field("regex"), e)),
-            // A regex that matches the empty string has an optional secret: it is almost
-            // always a `*` or `?` where `+` or `{32}` was meant.
-            Some(Ok(re)) if re.is_match(b"") => {
-                return Err(src.error(
-                    r.span(),
-                    field("regex"),
-                    format!(
-                        "rule {id}: regex matches the empty string; make the secret part \
-                         mandatory (e.g. `+` or `{{32}}`, not `*` or `?`)"
-                    ),
-                ))
-            }
-            _ => {}
         }
     }
-    Ok(rule)
+}
+
+fn prefix_boundary(
+    src: &SourceText,
+    spec: &RuleSpec,
+    field: &str,
+) -> Result<PrefixBoundary, ConfigError> {
+    match spec.prefix_boundary.as_deref() {
+        None | Some("base64") => Ok(PrefixBoundary::Base64),
+        Some("none") => Ok(PrefixBoundary::None),
+        Some(other) => Err(src.error(
+            spec.id.span(),
+            field,
+            format!("unknown prefix_boundary {other:?}: use \"base64\" or \"none\""),
+        )),
+    }
+}
+
+fn context_allow(
+    src: &SourceText,
+    spec: &RuleSpec,
+    field: &str,
+) -> Result<Vec<ContextAllow>, ConfigError> {
+    spec.context_allow
+        .iter()
+        .map(|c| {
+            let re = |r: &Option<String>| -> Result<Option<Regex>, ConfigError> {
+                r.as_deref()
+                    .map(|r| compile_regex(r).map_err(|e| src.error(spec.id.span(), field, e)))
+                    .transpose()
+            };
+            Ok(ContextAllow {
+                secret: re(&c.secret)?,
+                near: re(&c.near)?,
+                not_near: re(&c.not_near)?,
+                file: re(&c.file)?,
+                lines: c.lines.unwrap_or(3) as usize,
+            })
+        })
+        .collect()
+}
+
+/// A user's regex is compiled now, so that a mistake is an error at its line: too big
+/// once compiled, invalid, or matching the empty string (an optional secret).
+fn check_custom_regex(
+    src: &SourceText,
+    rule: &Rule,
+    r: &toml::Spanned<String>,
+    field: &str,
+) -> Result<(), ConfigError> {
+    let id = &rule.id;
+
+    match rule.regex() {
+        Some(Err(e)) if e.contains("exceeds size limit") => {
+            return Err(src.error(
+                r.span(),
+                field,
+                format!(
+                    "rule {id}: regex is too large once compiled (limit {} MiB): use \
+                     smaller counted repetitions (e.g. `{{32}}`, not `{{1000}}`) or a \
+                     narrower class than Unicode `\\w`",
+                    REGEX_SIZE_LIMIT >> 20
+                ),
+            ))
+        }
+        Some(Err(e)) => return Err(src.error(r.span(), field, e)),
+        // A regex that matches the empty string has an optional secret: it is almost
+        // always a `*` or `?` where `+` or `{32}` was meant.
+        Some(Ok(re)) if re.is_match(b"") => {
+            return Err(src.error(
+                r.span(),
+                field,
+                format!(
+                    "rule {id}: regex matches the empty string; make the secret part \
+                     mandatory (e.g. `+` or `{{32}}`, not `*` or `?`)"
+                ),
+            ))
+        }
+        _ => {}
+    }
+    Ok(())
 }
