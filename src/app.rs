@@ -15,7 +15,7 @@ use crate::matcher::Matcher;
 use crate::report::{self, Format, Report, ScanKind};
 use crate::rules::{self, Origin};
 use crate::source::history::{self, Range};
-use crate::source::{push, staged, ScanStats};
+use crate::source::{files, push, staged, ScanStats};
 use crate::{install, scan};
 
 /// How a command ended, when it did not fail.
@@ -58,7 +58,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, url }) => {
             pre_push(common, remote.as_deref(), url.as_deref())
         }
-        Some(Command::Scan { range, all }) => history(common, range_of(range, all)),
+        Some(Command::Scan { range, .. }) if range.as_deref() == Some("-") => {
+            scan_text(common, None, false)
+        }
+        Some(Command::Scan {
+            paths, no_ignore, ..
+        }) if !paths.is_empty() => scan_text(common, Some(&paths), no_ignore),
+        Some(Command::Scan { range, all, .. }) => history(common, range_of(range, all)),
         Some(Command::Baseline { range }) => {
             write_baseline(common, range.map_or(Range::All, Range::Spec))
         }
@@ -270,6 +276,30 @@ fn history(common: &Common, range: Range) -> Result<Outcome> {
     let settings = settings(common, root.as_deref())?;
     let commits = history::commits_in(&repo, &range)?;
     scan_and_report(common, &repo, &settings, ScanKind::History, &commits)
+}
+
+/// `keyguard scan --path PATH…` (`paths`) and `keyguard scan -` (standard input): text
+/// outside git's history, with the configuration of the repository around the current
+/// directory, if any.
+fn scan_text(common: &Common, paths: Option<&[PathBuf]>, no_ignore: bool) -> Result<Outcome> {
+    let settings = settings_anywhere(common)?;
+    let baseline = Baseline::load(&settings.baseline)?;
+    let matcher = matcher(&settings)?;
+    let mut stats = ScanStats::default();
+    let (kind, findings) = match paths {
+        Some(paths) => {
+            let files = files::walk(paths, no_ignore)?;
+            let findings = scan::scan_files(&files, &matcher, &settings, &baseline, &mut stats)?;
+            (ScanKind::Paths, findings)
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let unit = files::stdin_unit(stdin.lock(), settings.limits, &mut stats)?;
+            let findings = scan::scan_units(&[unit], &matcher, &settings, &baseline)?;
+            (ScanKind::Stdin, findings)
+        }
+    };
+    emit(common, kind, &findings, &stats)
 }
 
 /// `keyguard baseline`: fingerprints of every current finding, sorted, one per line; no

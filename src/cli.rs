@@ -78,13 +78,21 @@ pub enum Command {
         url: Option<String>,
     },
     /// Scan the added lines of every commit in a range of history and report, for each
-    /// secret, the commit that introduced it.
+    /// secret, the commit that introduced it. With --path, scan files and folders on disk
+    /// instead; with `-`, scan standard input (a CI log, a paste).
     Scan {
-        /// `REV` (its history) or `A..B`. Default: HEAD's history.
+        /// `REV` (its history) or `A..B`. Default: HEAD's history. `-`: standard input.
         range: Option<String>,
         /// Every commit reachable from any ref.
         #[arg(long, conflicts_with = "range")]
         all: bool,
+        /// Scan these files and folders as they are on disk, outside git's history
+        /// (folders honour .gitignore inside a repository).
+        #[arg(long = "path", value_name = "PATH", num_args = 1.., conflicts_with_all = ["range", "all"])]
+        paths: Vec<PathBuf>,
+        /// With --path: also scan files that .gitignore and git's other exclude files ignore.
+        #[arg(long, requires = "paths")]
+        no_ignore: bool,
     },
     /// Write the current findings of history (all refs by default) to the baseline file,
     /// as fingerprints: they will not be reported again.

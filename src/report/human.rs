@@ -137,6 +137,8 @@ fn where_scanned(kind: ScanKind) -> &'static str {
         ScanKind::Files => "the staged files",
         ScanKind::Push => "the commits being pushed",
         ScanKind::History => "the history scanned",
+        ScanKind::Paths => "the files scanned",
+        ScanKind::Stdin => "standard input",
     }
 }
 
@@ -240,6 +242,27 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Binary files and archives a scan of files or stdin did not read as text (their paths
+/// still met the path rules).
+fn write_text_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
+    let mut parts = Vec::new();
+    if stats.binary_skipped > 0 {
+        parts.push(plural(stats.binary_skipped, "binary file", "binary files"));
+    }
+    if stats.archives_skipped > 0 {
+        parts.push(plural(stats.archives_skipped, "archive", "archives"));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} skipped {} (not read as text; path rules still applied).",
+        "keyguard: note:".yellow().bold(),
+        parts.join(" and ")
+    )
 }
 
 /// How many missing objects are listed one by one; the rest are counted (JSON and SARIF
@@ -385,6 +408,13 @@ fn write_advice(
             writeln!(out, "       git rebase -i <commit>^            # only for commits not pushed yet: edit the one that added it")?;
             writeln!(out, "       keyguard baseline                  # after rotating: accept the old, now dead key so it is not reported again")?;
         }
+        ScanKind::Paths | ScanKind::Stdin => {
+            writeln!(
+                out,
+                "  3. {} Not in a commit yet: delete it from the file (or never commit that file: list it in .gitignore). A text that was shared (a CI log, a paste, a chat) has leaked it: rotating (step 1) is what protects you.",
+                "Take it out of the text.".bold()
+            )?;
+        }
     }
     writeln!(
         out,
@@ -393,7 +423,7 @@ fn write_advice(
     )?;
     let skip = match report.kind {
         ScanKind::Push => "git push --no-verify",
-        ScanKind::History => return Ok(()),
+        ScanKind::History | ScanKind::Paths | ScanKind::Stdin => return Ok(()),
         _ => "git commit --no-verify",
     };
     writeln!(
@@ -434,6 +464,9 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
     let blocking: Vec<&Finding> = reported.iter().copied().filter(|f| f.blocks()).collect();
     let warnings: Vec<&Finding> = reported.iter().copied().filter(|f| !f.blocks()).collect();
     write_skips(out, report.stats)?;
+    if !quiet && matches!(report.kind, ScanKind::Paths | ScanKind::Stdin) {
+        write_text_skips(out, report.stats)?;
+    }
 
     let allowed_note = {
         let parts: Vec<String> = [
@@ -481,6 +514,7 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
             let verdict = match report.kind {
                 ScanKind::Push => "push blocked",
                 ScanKind::History => "found in history",
+                ScanKind::Paths | ScanKind::Stdin => "found",
                 _ => "commit blocked",
             };
             writeln!(

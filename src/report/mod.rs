@@ -20,6 +20,10 @@ pub enum ScanKind {
     Push,
     /// Commits already in history.
     History,
+    /// Files and folders on disk (`scan --path`), outside git's history.
+    Paths,
+    /// Standard input (`scan -`).
+    Stdin,
 }
 
 /// Everything a report format needs.
