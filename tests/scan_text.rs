@@ -117,7 +117,12 @@ fn gitignore_is_honoured_in_a_repository_unless_no_ignore() {
     assert_eq!(code(&out), 1, "{}", both(&out));
     assert_eq!(
         files_of(&json(&out)),
-        vec!["build.log", "secrets/prod.py", "src/app.py", "sub/trace.log"]
+        vec![
+            "build.log",
+            "secrets/prod.py",
+            "src/app.py",
+            "sub/trace.log"
+        ]
     );
     for k in [&ignored, &tracked, &dot_git] {
         assert_no_secret(&out, k);
