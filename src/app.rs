@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Some(Command::Install { pre_push }) => install_hooks(pre_push),
         Some(Command::Uninstall) => uninstall_hooks(),
+        Some(Command::Doctor) => doctor(common),
         Some(Command::Rules) => list_rules(common),
         Some(Command::Config {
             command: ConfigCommand::Check,
@@ -384,6 +385,30 @@ fn uninstall_hooks() -> Result<Outcome> {
     let (dir, done) = install::uninstall(&repo)?;
     print_actions(&dir, done);
     Ok(Outcome::Clean)
+}
+
+/// `keyguard doctor`: see [`crate::doctor`].
+fn doctor(common: &Common) -> Result<Outcome> {
+    let repo = staged::open_repo()?;
+    let root = repo_root(&repo);
+    let settings = settings(common, root.as_deref())?;
+    let diagnosis = crate::doctor::diagnose(&repo, &settings, &matcher(&settings)?)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match common.format {
+        // A diagnosis has no SARIF form: SARIF readers get JSON, as for `rules`.
+        Format::Json | Format::Sarif => serde_json::to_writer_pretty(&mut out, &diagnosis)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Human => crate::doctor::write_human(&diagnosis, &mut out),
+    }
+    .or_else(ignore_broken_pipe)
+    .context("writing the report")?;
+    Ok(if diagnosis.protected && !diagnosis.exposed {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
 }
 
 /// Settings for commands that work inside or outside a repository.

@@ -109,6 +109,10 @@ pub enum Command {
     },
     /// Remove keyguard's hooks and restore the hooks they replaced.
     Uninstall,
+    /// Check that this repository is protected (the hooks git will run include keyguard)
+    /// and that nothing is exposed (keys in untracked files or the stash; sensitive files
+    /// not git-ignored). Exit 1 when unprotected or exposed.
+    Doctor,
     /// List the rules in force (built-in and custom, without disabled ones).
     Rules,
     /// Configuration commands.

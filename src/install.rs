@@ -92,6 +92,11 @@ impl Action {
     }
 }
 
+/// Whether the hook file at `path` is one `keyguard install` wrote.
+pub fn is_keyguard_hook(path: &Path) -> bool {
+    is_ours(path)
+}
+
 fn is_ours(path: &Path) -> bool {
     fs::read_to_string(path).is_ok_and(|t| t.contains(MARKER))
 }

@@ -58,7 +58,7 @@ fn push_escaped(out: &mut String, c: char) {
 /// Free text from the repository (a commit summary, a masked value, a rule's description
 /// in the repository's `.keyguard.toml`) with every character a terminal would act on
 /// written as a visible escape.
-fn clean(s: &str) -> Cow<'_, str> {
+pub(crate) fn clean(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -79,7 +79,7 @@ fn clean(s: &str) -> Cow<'_, str> {
 /// (`"dir/a\nb"`, `"caf\351.txt"`). Only a quoted path starts with a quote, so the
 /// two forms cannot be confused. `text` is a path as the sources write it (see
 /// [`crate::source::path_text`]).
-fn quote_path(text: &str) -> Cow<'_, str> {
+pub(crate) fn quote_path(text: &str) -> Cow<'_, str> {
     let raw = path_bytes(text);
     if let Ok(s) = std::str::from_utf8(&raw) {
         if !s.starts_with('"') && !s.chars().any(is_unsafe) {

@@ -143,9 +143,14 @@ pub fn walk(paths: &[PathBuf], no_ignore: bool) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads one file into its unit, or records it as over the size limit.
-fn read_file(path: &Path, limits: Limits, stats: &mut ScanStats) -> Result<ScanUnit> {
-    let shown = display_path(path);
+/// Reads one file into its unit (named `shown` in reports), or records it as over the
+/// size limit.
+fn read_file(
+    path: &Path,
+    shown: String,
+    limits: Limits,
+    stats: &mut ScanStats,
+) -> Result<ScanUnit> {
     let size = path
         .metadata()
         .with_context(|| format!("reading {}", path.display()))?
@@ -170,11 +175,23 @@ pub fn read_files(
     limits: Limits,
     stats: &mut ScanStats,
 ) -> Result<Vec<ScanUnit>> {
+    let named: Vec<(PathBuf, String)> =
+        files.iter().map(|p| (p.clone(), display_path(p))).collect();
+    read_named(&named, limits, stats)
+}
+
+/// Reads files into units reported under the given names (repo-relative paths, say), in
+/// parallel.
+pub fn read_named(
+    files: &[(PathBuf, String)],
+    limits: Limits,
+    stats: &mut ScanStats,
+) -> Result<Vec<ScanUnit>> {
     let read: Vec<Result<(ScanUnit, ScanStats)>> = files
         .par_iter()
-        .map(|p| {
+        .map(|(p, shown)| {
             let mut local = ScanStats::default();
-            read_file(p, limits, &mut local).map(|u| (u, local))
+            read_file(p, shown.clone(), limits, &mut local).map(|u| (u, local))
         })
         .collect();
     let mut units = Vec::with_capacity(read.len());
