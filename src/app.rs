@@ -68,8 +68,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::Baseline { range }) => {
             write_baseline(common, range.map_or(Range::All, Range::Spec))
         }
-        Some(Command::Install { pre_push }) => install_hooks(pre_push),
-        Some(Command::Uninstall) => uninstall_hooks(),
+        Some(Command::Install { global: true, .. }) => crate::global_cmd::install(),
+        Some(Command::Uninstall { global: true }) => crate::global_cmd::uninstall(),
+        Some(Command::Install { pre_push, .. }) => install_hooks(pre_push),
+        Some(Command::Uninstall { .. }) => uninstall_hooks(),
         Some(Command::Doctor) => doctor(common),
         Some(Command::Rules) => list_rules(common),
         Some(Command::Config {

@@ -106,9 +106,18 @@ pub enum Command {
         /// Also install the pre-push hook.
         #[arg(long)]
         pre_push: bool,
+        /// For every repository of this user, existing and future: pre-commit,
+        /// pre-merge-commit, commit-msg and pre-push through the global core.hooksPath
+        /// (each repository's own hooks still run first).
+        #[arg(long, conflicts_with = "pre_push")]
+        global: bool,
     },
     /// Remove keyguard's hooks and restore the hooks they replaced.
-    Uninstall,
+    Uninstall {
+        /// Remove the global hooks and restore the previous global git config.
+        #[arg(long)]
+        global: bool,
+    },
     /// Check that this repository is protected (the hooks git will run include keyguard)
     /// and that nothing is exposed (keys in untracked files or the stash; sensitive files
     /// not git-ignored). Exit 1 when unprotected or exposed.

@@ -202,6 +202,16 @@ fn hook_check(repo: &Repository, name: &str, required: bool) -> Result<Check> {
         })
     }
     .unwrap_or_default();
+    // keyguard's global hooks (`install --global`), which a repository's own hooksPath
+    // overrides: git runs one folder only.
+    let shadowed = match crate::global::hooks_dir() {
+        Ok(global) if global != dir && global.join(name).is_file() && origin.is_some() => format!(
+            "{shadowed} keyguard's global hooks ({}) do not run here: {} overrides the global one.",
+            global.display(),
+            origin.unwrap_or("core.hooksPath")
+        ),
+        _ => shadowed,
+    };
     let at = match origin {
         Some(o) => format!("{} (from {o})", dir.display()),
         None => dir.display().to_string(),
@@ -275,8 +285,11 @@ fn hook_check(repo: &Repository, name: &str, required: bool) -> Result<Check> {
         &check,
         missing,
         format!(
-            "{} does not run keyguard: {what}.{shadowed}",
-            hook.display()
+            "{} does not run keyguard: {what}.{}{shadowed}",
+            hook.display(),
+            origin
+                .map(|o| format!(" git runs this folder because of {o}."))
+                .unwrap_or_default()
         ),
         Some(if framework {
             "add `- id: keyguard` to .pre-commit-config.yaml (see the README), or `keyguard install` (keeps this hook and runs it first)".into()

@@ -45,6 +45,17 @@ pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
     }
 }
 
+/// The folder `install` and `uninstall` work in: the one git uses, except keyguard's own
+/// global hooks folder (`install --global`), which serves every repository and runs each
+/// repository's `.git/hooks` itself: a repository's hooks then go there.
+fn target_dir(repo: &Repository) -> Result<PathBuf> {
+    let dir = hooks_dir(repo)?;
+    match crate::global::hooks_dir() {
+        Ok(global) if dir == global => Ok(repo.commondir().join("hooks")),
+        _ => Ok(dir),
+    }
+}
+
 /// A warning about the hooks folder, when a tool is known to rewrite it: husky (v9)
 /// regenerates every hook in `.husky/_` on each `npm install`, which silently drops ours.
 /// The durable way there is to call keyguard from the user's own `.husky/<hook>` script.
@@ -171,7 +182,7 @@ pub fn install(
     repo: &Repository,
     pre_push: bool,
 ) -> Result<(PathBuf, Vec<(&'static str, Action)>)> {
-    let dir = hooks_dir(repo)?;
+    let dir = target_dir(repo)?;
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut done = Vec::new();
     for (name, script) in HOOKS {
@@ -185,7 +196,7 @@ pub fn install(
 
 /// Removes every keyguard hook, restoring the hooks they chained.
 pub fn uninstall(repo: &Repository) -> Result<(PathBuf, Vec<(&'static str, Action)>)> {
-    let dir = hooks_dir(repo)?;
+    let dir = target_dir(repo)?;
     let mut done = Vec::new();
     for (name, _) in HOOKS {
         done.push((*name, uninstall_one(&dir, name)?));

@@ -14,6 +14,8 @@ pub mod doctor;
 pub mod filter;
 pub mod finding;
 pub mod fuzzing;
+pub mod global;
+mod global_cmd;
 pub mod install;
 pub mod matcher;
 pub mod randomness;
