@@ -78,13 +78,21 @@ pub enum Command {
         url: Option<String>,
     },
     /// Scan the added lines of every commit in a range of history and report, for each
-    /// secret, the commit that introduced it.
+    /// secret, the commit that introduced it. With --path, scan files and folders on disk
+    /// instead; with `-`, scan standard input (a CI log, a paste).
     Scan {
-        /// `REV` (its history) or `A..B`. Default: HEAD's history.
+        /// `REV` (its history) or `A..B`. Default: HEAD's history. `-`: standard input.
         range: Option<String>,
         /// Every commit reachable from any ref.
         #[arg(long, conflicts_with = "range")]
         all: bool,
+        /// Scan these files and folders as they are on disk, outside git's history
+        /// (folders honour .gitignore inside a repository).
+        #[arg(long = "path", value_name = "PATH", num_args = 1.., conflicts_with_all = ["range", "all"])]
+        paths: Vec<PathBuf>,
+        /// With --path: also scan files that .gitignore and git's other exclude files ignore.
+        #[arg(long, requires = "paths")]
+        no_ignore: bool,
     },
     /// Write the current findings of history (all refs by default) to the baseline file,
     /// as fingerprints: they will not be reported again.
@@ -98,9 +106,22 @@ pub enum Command {
         /// Also install the pre-push hook.
         #[arg(long)]
         pre_push: bool,
+        /// For every repository of this user, existing and future: pre-commit,
+        /// pre-merge-commit, commit-msg and pre-push through the global core.hooksPath
+        /// (each repository's own hooks still run first).
+        #[arg(long, conflicts_with = "pre_push")]
+        global: bool,
     },
     /// Remove keyguard's hooks and restore the hooks they replaced.
-    Uninstall,
+    Uninstall {
+        /// Remove the global hooks and restore the previous global git config.
+        #[arg(long)]
+        global: bool,
+    },
+    /// Check that this repository is protected (the hooks git will run include keyguard)
+    /// and that nothing is exposed (keys in untracked files or the stash; sensitive files
+    /// not git-ignored). Exit 1 when unprotected or exposed.
+    Doctor,
     /// List the rules in force (built-in and custom, without disabled ones).
     Rules,
     /// Configuration commands.

@@ -129,3 +129,24 @@ pub fn scan_commits(
     });
     Ok((findings, stats))
 }
+
+/// How many files on disk are read per batch: bounds memory on big folders.
+const FILE_BATCH: usize = 512;
+
+/// Scans files on disk (from `files::walk`), a batch at a time: only one batch's text is
+/// held in memory.
+pub fn scan_files(
+    files: &[std::path::PathBuf],
+    matcher: &Matcher,
+    settings: &Settings,
+    baseline: &Baseline,
+    stats: &mut ScanStats,
+) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for batch in files.chunks(FILE_BATCH) {
+        let units = crate::source::files::read_files(batch, settings.limits, stats)?;
+        findings.extend(scan_units(&units, matcher, settings, baseline)?);
+    }
+    sort(&mut findings);
+    Ok(findings)
+}

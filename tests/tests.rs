@@ -14,10 +14,13 @@ mod embed;
 #[path = "../examples/corpus/negatives.rs"]
 mod negatives;
 
+mod ci_script;
 mod cli;
 mod config;
 mod corpus;
+mod doctor;
 mod fuzz_seeds;
+mod global;
 mod history;
 mod install;
 mod masking;
@@ -27,4 +30,5 @@ mod push;
 mod real_code;
 mod robustness;
 mod rule_examples;
+mod scan_text;
 mod staged;

@@ -2,9 +2,11 @@
 //! the exit status; this module only orchestrates: it opens the repository and loads the
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
-//! (pre-commit, pre-push, history, baseline), `hooks` (install, uninstall), `inspect`
-//! (rules, config check); `session` holds what they share.
+//! (pre-commit, pre-push, history, baseline, files and stdin), `hooks` (install,
+//! uninstall, also `--global`), `inspect` (rules, config check), `doctor`; `session`
+//! holds what they share.
 
+mod doctor;
 mod hooks;
 mod inspect;
 mod scan;
@@ -30,12 +32,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, url }) => {
             scan::pre_push(common, remote.as_deref(), url.as_deref())
         }
-        Some(Command::Scan { range, all }) => scan::history(common, range_of(range, all)),
+        Some(Command::Scan { range, .. }) if range.as_deref() == Some("-") => {
+            scan::text(common, None, false)
+        }
+        Some(Command::Scan {
+            paths, no_ignore, ..
+        }) if !paths.is_empty() => scan::text(common, Some(&paths), no_ignore),
+        Some(Command::Scan { range, all, .. }) => scan::history(common, range_of(range, all)),
         Some(Command::Baseline { range }) => {
             scan::write_baseline(common, range.map_or(Range::All, Range::Spec))
         }
-        Some(Command::Install { pre_push }) => hooks::install(pre_push),
-        Some(Command::Uninstall) => hooks::uninstall(),
+        Some(Command::Install { global: true, .. }) => hooks::install_global(),
+        Some(Command::Uninstall { global: true }) => hooks::uninstall_global(),
+        Some(Command::Install { pre_push, .. }) => hooks::install(pre_push),
+        Some(Command::Uninstall { .. }) => hooks::uninstall(),
+        Some(Command::Doctor) => doctor::doctor(common),
         Some(Command::Rules) => inspect::list_rules(common),
         Some(Command::Config {
             command: ConfigCommand::Check,

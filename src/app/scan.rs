@@ -1,18 +1,19 @@
 //! The scanning commands: what is staged (pre-commit), what a push sends (pre-push),
-//! history (scan), and the baseline written from history.
+//! history (scan), the baseline written from history, and text outside history (files
+//! and folders on disk, standard input).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::session::{emit, Outcome, Session};
+use super::session::{emit, matcher_for, settings_anywhere, Outcome, Session};
 use crate::cli::Common;
 use crate::filter::Baseline;
 use crate::finding::Allowed;
 use crate::report::{Format, ScanKind};
 use crate::source::history::{self, Range};
-use crate::source::{push, staged, ScanStats};
+use crate::source::{files, push, staged, ScanStats};
 
 pub(super) fn pre_commit(common: &Common, files: &[PathBuf]) -> Result<Outcome> {
     let s = Session::open(common)?;
@@ -136,4 +137,29 @@ pub(super) fn write_baseline(common: &Common, range: Range) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// `keyguard scan --path PATH…` (`paths`) and `keyguard scan -` (standard input): text
+/// outside git's history, with the configuration of the repository around the current
+/// directory, if any.
+pub(super) fn text(common: &Common, paths: Option<&[PathBuf]>, no_ignore: bool) -> Result<Outcome> {
+    let settings = settings_anywhere(common)?;
+    let baseline = Baseline::load(&settings.baseline)?;
+    let matcher = matcher_for(&settings)?;
+    let mut stats = ScanStats::default();
+    let (kind, findings) = match paths {
+        Some(paths) => {
+            let files = files::walk(paths, no_ignore)?;
+            let findings =
+                crate::scan::scan_files(&files, &matcher, &settings, &baseline, &mut stats)?;
+            (ScanKind::Paths, findings)
+        }
+        None => {
+            let stdin = std::io::stdin();
+            let unit = files::stdin_unit(stdin.lock(), settings.limits, &mut stats)?;
+            let findings = crate::scan::scan_units(&[unit], &matcher, &settings, &baseline)?;
+            (ScanKind::Stdin, findings)
+        }
+    };
+    emit(common, kind, &findings, &stats)
 }

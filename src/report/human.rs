@@ -58,7 +58,7 @@ fn push_escaped(out: &mut String, c: char) {
 /// Free text from the repository (a commit summary, a masked value, a rule's description
 /// in the repository's `.keyguard.toml`) with every character a terminal would act on
 /// written as a visible escape.
-fn clean(s: &str) -> Cow<'_, str> {
+pub(super) fn clean(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
@@ -79,7 +79,7 @@ fn clean(s: &str) -> Cow<'_, str> {
 /// (`"dir/a\nb"`, `"caf\351.txt"`). Only a quoted path starts with a quote, so the
 /// two forms cannot be confused. `text` is a path as the sources write it (see
 /// [`crate::source::path_text`]).
-fn quote_path(text: &str) -> Cow<'_, str> {
+pub(super) fn quote_path(text: &str) -> Cow<'_, str> {
     let raw = path_bytes(text);
     if let Ok(s) = std::str::from_utf8(&raw) {
         if !s.starts_with('"') && !s.chars().any(is_unsafe) {
@@ -137,6 +137,8 @@ fn where_scanned(kind: ScanKind) -> &'static str {
         ScanKind::Files => "the staged files",
         ScanKind::Push => "the commits being pushed",
         ScanKind::History => "the history scanned",
+        ScanKind::Paths => "the files scanned",
+        ScanKind::Stdin => "standard input",
     }
 }
 
@@ -240,6 +242,27 @@ fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Binary files and archives a scan of files or stdin did not read as text (their paths
+/// still met the path rules).
+fn write_text_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
+    let mut parts = Vec::new();
+    if stats.binary_skipped > 0 {
+        parts.push(plural(stats.binary_skipped, "binary file", "binary files"));
+    }
+    if stats.archives_skipped > 0 {
+        parts.push(plural(stats.archives_skipped, "archive", "archives"));
+    }
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} skipped {} (not read as text; path rules still applied).",
+        "keyguard: note:".yellow().bold(),
+        parts.join(" and ")
+    )
 }
 
 /// How many missing objects are listed one by one; the rest are counted (JSON and SARIF
@@ -385,6 +408,13 @@ fn write_advice(
             writeln!(out, "       git rebase -i <commit>^            # only for commits not pushed yet: edit the one that added it")?;
             writeln!(out, "       keyguard baseline                  # after rotating: accept the old, now dead key so it is not reported again")?;
         }
+        ScanKind::Paths | ScanKind::Stdin => {
+            writeln!(
+                out,
+                "  3. {} Not in a commit yet: delete it from the file (or never commit that file: list it in .gitignore). A text that was shared (a CI log, a paste, a chat) has leaked it: rotating (step 1) is what protects you.",
+                "Take it out of the text.".bold()
+            )?;
+        }
     }
     writeln!(
         out,
@@ -393,7 +423,7 @@ fn write_advice(
     )?;
     let skip = match report.kind {
         ScanKind::Push => "git push --no-verify",
-        ScanKind::History => return Ok(()),
+        ScanKind::History | ScanKind::Paths | ScanKind::Stdin => return Ok(()),
         _ => "git commit --no-verify",
     };
     writeln!(
@@ -434,6 +464,9 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
     let blocking: Vec<&Finding> = reported.iter().copied().filter(|f| f.blocks()).collect();
     let warnings: Vec<&Finding> = reported.iter().copied().filter(|f| !f.blocks()).collect();
     write_skips(out, report.stats)?;
+    if !quiet && matches!(report.kind, ScanKind::Paths | ScanKind::Stdin) {
+        write_text_skips(out, report.stats)?;
+    }
 
     let allowed_note = {
         let parts: Vec<String> = [
@@ -481,6 +514,7 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
             let verdict = match report.kind {
                 ScanKind::Push => "push blocked",
                 ScanKind::History => "found in history",
+                ScanKind::Paths | ScanKind::Stdin => "found",
                 _ => "commit blocked",
             };
             writeln!(

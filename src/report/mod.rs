@@ -1,6 +1,7 @@
 //! Reports: how findings are shown. Every format prints only masked secrets and
 //! fingerprints; the raw value never reaches a writer.
 
+pub mod doctor;
 pub mod human;
 pub mod json;
 pub mod rules;
@@ -22,6 +23,10 @@ pub enum ScanKind {
     Push,
     /// Commits already in history.
     History,
+    /// Files and folders on disk (`scan --path`), outside git's history.
+    Paths,
+    /// Standard input (`scan -`).
+    Stdin,
 }
 
 /// Everything a report format needs.

@@ -8,6 +8,7 @@
 
 pub mod commits;
 pub mod diff;
+pub mod files;
 pub mod history;
 pub mod index;
 pub mod push;
@@ -214,6 +215,9 @@ pub struct ScanStats {
     pub lines: usize,
     pub commits: usize,
     pub binary_skipped: usize,
+    /// Archives and compressed files on disk or on stdin (`scan --path`, `scan -`):
+    /// not read as text, only their paths meet the path rules.
+    pub archives_skipped: usize,
     pub submodules_skipped: usize,
     /// Files over the size limit: (path, size in bytes). Reported, not scanned.
     pub oversized: Vec<OversizedFile>,
@@ -286,6 +290,7 @@ impl ScanStats {
         self.lines += other.lines;
         self.commits += other.commits;
         self.binary_skipped += other.binary_skipped;
+        self.archives_skipped += other.archives_skipped;
         self.submodules_skipped += other.submodules_skipped;
         self.oversized.extend(other.oversized);
         self.unavailable.extend(other.unavailable);

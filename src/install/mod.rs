@@ -6,6 +6,11 @@
 //! already there is never overwritten: it is renamed `<hook>.keyguard-chained` and our
 //! hook runs it first, exactly once. Installing twice changes nothing; uninstalling
 //! puts the original back.
+//!
+//! `install --global` (every repository of this user, through the global
+//! `core.hooksPath`) is [`global`]'s.
+
+pub mod global;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,12 +25,12 @@ const CHAINED_SUFFIX: &str = ".keyguard-chained";
 
 /// The hook scripts shipped in `hooks/`.
 const HOOKS: &[(&str, &str)] = &[
-    ("pre-commit", include_str!("../hooks/pre-commit")),
+    ("pre-commit", include_str!("../../hooks/pre-commit")),
     (
         "pre-merge-commit",
-        include_str!("../hooks/pre-merge-commit"),
+        include_str!("../../hooks/pre-merge-commit"),
     ),
-    ("pre-push", include_str!("../hooks/pre-push")),
+    ("pre-push", include_str!("../../hooks/pre-push")),
 ];
 
 /// The folder git runs hooks from for this repository.
@@ -42,6 +47,17 @@ pub fn hooks_dir(repo: &Repository) -> Result<PathBuf> {
             }
         }
         _ => Ok(repo.commondir().join("hooks")),
+    }
+}
+
+/// The folder `install` and `uninstall` work in: the one git uses, except keyguard's own
+/// global hooks folder (`install --global`), which serves every repository and runs each
+/// repository's `.git/hooks` itself: a repository's hooks then go there.
+fn target_dir(repo: &Repository) -> Result<PathBuf> {
+    let dir = hooks_dir(repo)?;
+    match global::hooks_dir() {
+        Ok(global) if dir == global => Ok(repo.commondir().join("hooks")),
+        _ => Ok(dir),
     }
 }
 
@@ -90,6 +106,11 @@ impl Action {
             Action::Absent => return None,
         })
     }
+}
+
+/// Whether the hook file at `path` is one `keyguard install` wrote.
+pub fn is_keyguard_hook(path: &Path) -> bool {
+    is_ours(path)
 }
 
 fn is_ours(path: &Path) -> bool {
@@ -166,7 +187,7 @@ pub fn install(
     repo: &Repository,
     pre_push: bool,
 ) -> Result<(PathBuf, Vec<(&'static str, Action)>)> {
-    let dir = hooks_dir(repo)?;
+    let dir = target_dir(repo)?;
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut done = Vec::new();
     for (name, script) in HOOKS {
@@ -180,7 +201,7 @@ pub fn install(
 
 /// Removes every keyguard hook, restoring the hooks they chained.
 pub fn uninstall(repo: &Repository) -> Result<(PathBuf, Vec<(&'static str, Action)>)> {
-    let dir = hooks_dir(repo)?;
+    let dir = target_dir(repo)?;
     let mut done = Vec::new();
     for (name, _) in HOOKS {
         done.push((*name, uninstall_one(&dir, name)?));
