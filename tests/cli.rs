@@ -104,6 +104,18 @@ fn exit_2_when_the_config_file_is_missing() {
     assert!(stderr(&out).contains("gone.toml"), "{}", stderr(&out));
 }
 
+/// `--staged` names the default scan; given with a command it would be ignored, so it
+/// is refused, while `keyguard --staged` alone scans the index.
+#[test]
+fn staged_flag_with_a_command_is_a_usage_error() {
+    let r = clean_staged();
+    let out = r.keyguard(&["--staged"]);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let out = r.keyguard(&["--staged", "rules"]);
+    assert_eq!(code(&out), 2, "{}", both(&out));
+    assert!(stderr(&out).contains("--staged"), "{}", stderr(&out));
+}
+
 #[test]
 fn exit_2_on_malformed_config_naming_file_line_and_column() {
     let r = clean_staged();

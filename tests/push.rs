@@ -68,6 +68,19 @@ impl Pushed {
         )
     }
 
+    /// The push reported exactly `expected` (commit summary, short id, file, line) after
+    /// scanning `scanned` commits, and printed no part of `secret`.
+    fn assert_reported(
+        &self,
+        expected: Vec<(String, String, String, u64)>,
+        scanned: u64,
+        secret: &str,
+    ) {
+        assert_eq!(self.findings(), expected);
+        assert_eq!(self.commits_scanned(), scanned);
+        self.assert_no_secret(secret);
+    }
+
     fn assert_no_secret(&self, secret: &str) {
         assert_no_secret(&self.out, secret);
         assert_text_has_no_secret(&self.all_text(), secret);
@@ -455,13 +468,12 @@ fn force_push_without_the_old_tip_falls_back_to_tracking_refs() {
         p.input
     );
     assert_eq!(env.remote_ref("refs/heads/main").as_deref(), Some(&*a_tip));
-    assert_eq!(
-        p.findings(),
-        vec![("B's work".into(), short(&b_tip), "b.txt".into(), 1)]
-    );
     // origin/main in B (the base) hides everything older.
-    assert_eq!(p.commits_scanned(), 1);
-    p.assert_no_secret(&key);
+    p.assert_reported(
+        vec![("B's work".into(), short(&b_tip), "b.txt".into(), 1)],
+        1,
+        &key,
+    );
 
     // Without the key the same kind of force push goes through.
     b.write("b.txt", "token: from the environment\n");
@@ -562,12 +574,11 @@ fn every_ref_of_a_multi_ref_push_is_scanned() {
         );
         assert_eq!(env.remote_ref("refs/heads/a-clean"), None);
         assert_eq!(env.remote_ref("refs/heads/b-leaky"), None);
-        assert_eq!(
-            p.findings(),
-            vec![("leaky work".into(), short(&leak), "leak.txt".into(), 2)]
+        p.assert_reported(
+            vec![("leaky work".into(), short(&leak), "leak.txt".into(), 2)],
+            2,
+            &key,
         );
-        assert_eq!(p.commits_scanned(), 2);
-        p.assert_no_secret(&key);
     }
 }
 
@@ -621,13 +632,12 @@ fn push_by_url_uses_the_remote_with_that_url() {
     let p = env.push(&[env.url(), "HEAD:refs/heads/y"]);
     assert!(p.blocked());
     assert_eq!(env.remote_ref("refs/heads/y"), None);
-    assert_eq!(
-        p.findings(),
-        vec![("leak by url".into(), short(&leak), "n.txt".into(), 2)]
-    );
     // A push by URL updates no tracking ref, so "new work" is still unknown to origin/*.
-    assert_eq!(p.commits_scanned(), 2);
-    p.assert_no_secret(&key);
+    p.assert_reported(
+        vec![("leak by url".into(), short(&leak), "n.txt".into(), 2)],
+        2,
+        &key,
+    );
 }
 
 #[test]
@@ -649,12 +659,11 @@ fn push_by_url_without_a_configured_remote() {
     let p = env.push(&[env.url(), "HEAD:refs/heads/fresh"]);
     assert!(p.blocked());
     assert_eq!(env.remote_ref("refs/heads/fresh"), None);
-    assert_eq!(
-        p.findings(),
-        vec![("old secret".into(), short(&old_leak), "config.py".into(), 2)]
+    p.assert_reported(
+        vec![("old secret".into(), short(&old_leak), "config.py".into(), 2)],
+        3,
+        &old,
     );
-    assert_eq!(p.commits_scanned(), 3);
-    p.assert_no_secret(&old);
 }
 
 #[test]
@@ -750,12 +759,11 @@ fn annotated_tags_send_their_commits() {
             env.remote_ref("refs/heads/main").as_deref(),
             Some(&*released)
         );
-        assert_eq!(
-            p.findings(),
-            vec![("aws config".into(), short(&leak), "aws.cfg".into(), 2)]
+        p.assert_reported(
+            vec![("aws config".into(), short(&leak), "aws.cfg".into(), 2)],
+            2,
+            &key,
         );
-        assert_eq!(p.commits_scanned(), 2);
-        p.assert_no_secret(&key);
     }
 }
 
@@ -778,12 +786,11 @@ fn merge_resolution_that_adds_a_key_is_blocked() {
     let p = env.push(&["origin", "main"]);
     assert!(p.blocked());
     assert_ne!(env.remote_ref("refs/heads/main").as_deref(), Some(&*merge));
-    assert_eq!(
-        p.findings(),
-        vec![("merge feature".into(), short(&merge), "app.cfg".into(), 3)]
+    p.assert_reported(
+        vec![("merge feature".into(), short(&merge), "app.cfg".into(), 3)],
+        3,
+        &key,
     );
-    assert_eq!(p.commits_scanned(), 3);
-    p.assert_no_secret(&key);
 }
 
 #[test]

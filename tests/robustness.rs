@@ -62,9 +62,9 @@ impl Run {
         let inherited = self.inherited as f64 / f64::from(1u32 << 20);
         assert!(
             inherited < mib,
-            "cannot measure keyguard's memory: this test process had already peaked at \
+            "cannot measure keyguard's memory: the probe process had already peaked at \
              {inherited:.1} MiB when it spawned keyguard, and a child's peak starts from its \
-             parent's (a panic backtrace in another test does that: look for a failure above)"
+             parent's"
         );
         assert!(
             self.mib() < mib,
@@ -93,30 +93,93 @@ const RSS_UNIT: u64 = 1024;
 const RSS_UNIT: u64 = 1;
 
 /// Runs keyguard in `r` with stdout and stderr going to files (so nothing in this process
-/// grows with its output), and reaps it with `wait4` to read that child's peak memory.
+/// grows with its output), and reads that child's own peak memory.
 ///
-/// On Linux a spawned child's `ru_maxrss` starts at its parent's peak (the child shares
-/// or copies the parent's memory until it execs, and exec keeps the high-water mark), so
-/// this process must stay small: everything big is streamed, never built in memory. The
-/// parent's peak at spawn time is kept to tell a real overrun from an inherited one.
+/// On Linux a child's `ru_maxrss` starts at its parent's peak (exec keeps the high-water
+/// mark of the memory it replaces), and this test process, which runs every integration
+/// test, may be big. So keyguard is not spawned from here: this binary is started again
+/// as a small, fresh process ([`memory_probe`]) that spawns keyguard, reaps it with
+/// `wait4` and writes its exit status and peak to a file.
 fn run(r: &Repo, args: &[&str], stdin: Option<&[u8]>) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut cmd = r.command_in(keyguard_bin(), ".");
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(File::create(&out_path).expect("stdout file"))
-        .stderr(File::create(&err_path).expect("stderr file"));
-    let inherited = own_peak_memory();
+    let file = |name: &str| dir.path().join(name);
+    std::fs::write(file("stdin"), stdin.unwrap_or_default()).expect("stdin file");
+    std::fs::write(file("args"), args.join("\0")).expect("args file");
     let start = Instant::now();
+    let probe = r
+        .command_in(std::env::current_exe().expect("test binary"), ".")
+        .args([
+            "--exact",
+            "robustness::memory_probe",
+            "--ignored",
+            "--quiet",
+        ])
+        .args(["--test-threads", "1"])
+        .env(PROBE_DIR, dir.path())
+        .env(
+            "KEYGUARD_PROBE_STDIN",
+            if stdin.is_some() { "1" } else { "" },
+        )
+        .output()
+        .expect("start the memory probe");
+    let wall = start.elapsed();
+    let result = std::fs::read_to_string(file("result"))
+        .unwrap_or_else(|e| panic!("the memory probe wrote no result ({e}):\n{}", both(&probe)));
+    let (code, max_rss, inherited) = match result.split_whitespace().collect::<Vec<_>>()[..] {
+        [c, m, i] => (c.parse().unwrap(), m.parse().unwrap(), i.parse().unwrap()),
+        _ => panic!("bad probe result {result:?}"),
+    };
+    let read = |p: &Path| {
+        let mut s = Vec::new();
+        File::open(p)
+            .and_then(|mut f| f.read_to_end(&mut s))
+            .expect("read output");
+        String::from_utf8_lossy(&s).into_owned()
+    };
+    Run {
+        code,
+        stdout: read(&file("stdout")),
+        stderr: read(&file("stderr")),
+        max_rss,
+        inherited,
+        wall,
+    }
+}
+
+/// Where [`run`] tells the probe its files are: `args` (NUL-separated), `stdin`, and
+/// where to put `stdout`, `stderr` and the `result`.
+const PROBE_DIR: &str = "KEYGUARD_MEMORY_PROBE_DIR";
+
+/// Not a test of its own: the fresh process [`run`] starts to measure keyguard. It
+/// spawns keyguard with the files named in `PROBE_DIR`, reaps it with `wait4` and writes
+/// `exit-code peak-bytes own-peak-bytes` to `result`. Ignored, so a normal run skips it.
+#[test]
+#[ignore = "started by run() as a small parent process; does nothing alone"]
+fn memory_probe() {
+    let Some(dir) = std::env::var_os(PROBE_DIR) else {
+        return;
+    };
+    let dir = Path::new(&dir);
+    let args = std::fs::read(dir.join("args")).expect("args");
+    let args: Vec<&OsStr> = if args.is_empty() {
+        Vec::new()
+    } else {
+        args.split(|&b| b == 0).map(OsStr::from_bytes).collect()
+    };
+    let piped = std::env::var_os("KEYGUARD_PROBE_STDIN").is_some_and(|v| !v.is_empty());
+    let mut cmd = std::process::Command::new(keyguard_bin());
+    cmd.args(&args)
+        .env_remove(PROBE_DIR)
+        .env_remove("KEYGUARD_PROBE_STDIN")
+        .stdin(if piped { Stdio::piped() } else { Stdio::null() })
+        .stdout(File::create(dir.join("stdout")).expect("stdout file"))
+        .stderr(File::create(dir.join("stderr")).expect("stderr file"));
+    let inherited = own_peak_memory();
     let mut child = cmd.spawn().expect("spawn keyguard");
-    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+    if let (true, Some(mut pipe)) = (piped, child.stdin.take()) {
         // keyguard may fail before reading its input (that is what some tests check).
-        let _ = pipe.write_all(input);
+        let input = std::fs::read(dir.join("stdin")).expect("stdin");
+        let _ = pipe.write_all(&input);
     }
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
@@ -135,7 +198,6 @@ fn run(r: &Repo, args: &[&str], stdin: Option<&[u8]>) -> Run {
             "wait4 failed: {err}"
         );
     }
-    let wall = start.elapsed();
     // Reaped by wait4 above: `child` must not be waited for again (dropping it does not).
     drop(child);
     let code = if libc::WIFEXITED(status) {
@@ -143,21 +205,9 @@ fn run(r: &Repo, args: &[&str], stdin: Option<&[u8]>) -> Run {
     } else {
         -1
     };
-    let read = |p: &Path| {
-        let mut s = Vec::new();
-        File::open(p)
-            .and_then(|mut f| f.read_to_end(&mut s))
-            .expect("read output");
-        String::from_utf8_lossy(&s).into_owned()
-    };
-    Run {
-        code,
-        stdout: read(&out_path),
-        stderr: read(&err_path),
-        max_rss: usage.ru_maxrss as u64 * RSS_UNIT,
-        inherited,
-        wall,
-    }
+    let max_rss = usage.ru_maxrss as u64 * RSS_UNIT;
+    std::fs::write(dir.join("result"), format!("{code} {max_rss} {inherited}"))
+        .expect("write result");
 }
 
 fn assert_run_has_no_secret(run: &Run, secret: &str) {

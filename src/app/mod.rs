@@ -26,6 +26,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     // and a scanner reads what git would show either way.
     git2::opts::strict_hash_verification(false);
     let common = &cli.common;
+    // `--staged` names the default (what a bare `keyguard` scans); with a command it
+    // would be silently ignored, so it is a usage error there.
+    if cli.staged && cli.command.is_some() {
+        anyhow::bail!("--staged scans the staged changes and takes no command; drop one of them");
+    }
     match cli.command {
         None => scan::pre_commit(common, &[]),
         Some(Command::PreCommit { files }) => scan::pre_commit(common, &files),

@@ -190,6 +190,8 @@ struct Allowlists {
     fingerprints: HashSet<String>,
 }
 
+/// Long because each list is checked where it is read, so every error keeps its file and
+/// line: globs per file (then one set), secret matchers, fingerprints.
 fn allowlists(chain: &[Loaded], warnings: &mut Vec<String>) -> Result<Allowlists, ConfigError> {
     let mut path_globs = GlobSetBuilder::new();
     let mut patterns = Vec::new();

@@ -365,6 +365,11 @@ fn passes_validators(rule: &Rule, secret: &str) -> bool {
 /// one of a rule that knows the format over one of a heuristic rule (`generic-secret`
 /// guesses from randomness; `github-pat` knows), then the longest secret, and on a tie
 /// the rule listed first.
+///
+/// This is about text: which rule's reading of overlapping bytes is right. Findings that
+/// survive the user's filters are merged once more in `filter` (one secret seen by a path
+/// rule and a content rule, or by rules whose verdicts differ): only there is it known
+/// which of them block.
 fn dedupe(mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
     let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());

@@ -328,6 +328,8 @@ fn write_unavailable(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<
 }
 
 /// The advice block, tailored to the providers and files involved.
+/// One function, top to bottom in the order the advice is printed, so the text reads
+/// as the user will see it.
 fn write_advice(
     out: &mut dyn Write,
     report: &Report,
@@ -459,6 +461,8 @@ fn shell_quote(text: &str) -> String {
     c_quoted(&raw, "$'", '\'')
 }
 
+/// The whole human report, in the order it is printed (header, findings, summary,
+/// advice); kept in one piece so the layout can be read as the output.
 pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Result<()> {
     let reported: Vec<&Finding> = report.reported().collect();
     let blocking: Vec<&Finding> = reported.iter().copied().filter(|f| f.blocks()).collect();

@@ -7,6 +7,7 @@ use crate::matcher::{Origin, Rule};
 use crate::rules::schema::Severity;
 
 /// What `keyguard config check` prints: the files read and the effective rule set.
+/// Kept in one piece: each line of `config check`'s output is one statement here.
 pub fn describe(settings: &Settings) -> String {
     let mut out = String::new();
     let mut line = |s: String| {

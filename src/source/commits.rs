@@ -25,7 +25,9 @@ pub fn commit_info(c: &Commit) -> CommitInfo {
     }
 }
 
-/// The file changes commit `oid` introduces.
+/// The file changes commit `oid` introduces. Long because it follows git's own order of
+/// cases (root commit, one parent, merge; exact and similar renames; missing trees), each
+/// of which a test pins; split up, the order that makes them right would be lost.
 pub fn commit_changes(
     repo: &Repository,
     oid: Oid,
@@ -146,6 +148,8 @@ struct TreeWalk {
 }
 
 impl TreeWalk {
+    /// Walks two trees in git's sort order in one merge-like pass (one function: the
+    /// cursor logic over both sides must stay in one place to stay in step).
     fn compare(
         &mut self,
         repo: &Repository,

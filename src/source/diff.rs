@@ -419,7 +419,9 @@ fn path_only(change: &FileChange, commit: Option<&Arc<CommitInfo>>) -> FileOutco
     FileOutcome::Unit(ScanUnit::new(change.path.clone(), commit.cloned()))
 }
 
-/// Reads the blobs of `change` and builds its unit, recording skips in `stats`.
+/// Reads the blobs of `change` and builds its unit, recording skips in `stats`. Long
+/// because it is the one place that decides, in order, every reason a file is not
+/// scanned (missing, too big, binary, LFS pointer, unchanged lines) and counts it.
 pub fn scan_change(
     repo: &Repository,
     change: &FileChange,

@@ -84,6 +84,8 @@ impl IndexFile {
     }
 
     /// Decodes an index file's bytes (see the module doc for what makes this `None`).
+    /// One function that reads the format front to back, field by field, as git's
+    /// documentation describes it.
     pub fn parse(data: &[u8]) -> Option<IndexFile> {
         const HASH_LEN: usize = 20;
         let mut r = Reader { data, pos: 0 };
@@ -311,6 +313,8 @@ pub fn staged_files(
 }
 
 /// `entries` all lie under one directory whose path (with its `/`) is `prefix` bytes long.
+/// A merge walk of index entries against a tree, recursive per directory; one function
+/// so the two cursors stay in step.
 fn compare_dir(
     repo: &Repository,
     entries: &[IndexEntry],

@@ -193,7 +193,8 @@ impl ScanUnit {
         (number, column as u32, idx)
     }
 
-    /// The text of the `idx`-th added line (without its newline).
+    /// The text of the `idx`-th added line (without its newline); for tests.
+    #[cfg(test)]
     pub fn line_text(&self, idx: usize) -> &str {
         let start = self.lines.get(idx).map_or(0, |l| l.0);
         let end = self.lines.get(idx + 1).map_or(self.text.len(), |l| l.0);
