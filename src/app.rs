@@ -15,8 +15,8 @@ use crate::matcher::Matcher;
 use crate::report::{self, Format, Report, ScanKind};
 use crate::rules::{self, Origin};
 use crate::source::history::{self, Range};
-use crate::source::{push, staged, ScanStats};
-use crate::{install, scan};
+use crate::source::{messages, push, staged, ScanStats, ScanUnit};
+use crate::{install, scan, verify};
 
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, url }) => {
             pre_push(common, remote.as_deref(), url.as_deref())
         }
+        Some(Command::CommitMsg { file }) => commit_msg(common, &file),
         Some(Command::Scan { range, all }) => history(common, range_of(range, all)),
         Some(Command::Baseline { range }) => {
             write_baseline(common, range.map_or(Range::All, Range::Spec))
@@ -115,18 +116,41 @@ fn pre_commit(common: &Common, files: &[PathBuf]) -> Result<Outcome> {
     emit(common, kind, &findings, &stats)
 }
 
-/// Prints the report in the chosen format and decides the outcome.
+/// `keyguard commit-msg FILE`: the message of the commit being made.
+fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
+    let repo = staged::open_repo()?;
+    let root = repo_root(&repo);
+    let settings = settings(common, root.as_deref())?;
+    let baseline = Baseline::load(&settings.baseline)?;
+    let unit = messages::commit_msg_file(file)?;
+    let stats = ScanStats {
+        lines: unit.lines.len(),
+        ..ScanStats::default()
+    };
+    let findings = scan::scan_units(&[unit], &matcher(&settings)?, &settings, &baseline)?;
+    emit(common, ScanKind::Message, &findings, &stats)
+}
+
+/// Prints the report in the chosen format and decides the outcome. Verification (when
+/// asked for) runs here, after filtering: it never changes the outcome.
 fn emit(
     common: &Common,
     kind: ScanKind,
     findings: &[Finding],
     stats: &ScanStats,
 ) -> Result<Outcome> {
+    let request = verify::Request {
+        flag: common.verify,
+        offline: common.offline,
+        timeout: common.verify_timeout,
+    };
+    let verification = verify::stage(&request, findings, common.show_allowed)?;
     let report = Report {
         kind,
         findings,
         stats,
         show_allowed: common.show_allowed,
+        verification: verification.as_ref(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -187,6 +211,7 @@ fn scan_and_report(
     settings: &Settings,
     kind: ScanKind,
     commits: &[git2::Oid],
+    tags: Vec<ScanUnit>,
 ) -> Result<Outcome> {
     let baseline = Baseline::load(&settings.baseline)?;
     let matcher = matcher(settings)?;
@@ -196,11 +221,20 @@ fn scan_and_report(
             b.inc(n);
         }
     };
-    let (findings, stats) =
+    let (mut findings, stats) =
         scan::scan_commits(repo, commits, &matcher, settings, &baseline, &tick)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    scan_messages(
+        repo,
+        commits,
+        tags,
+        &matcher,
+        settings,
+        &baseline,
+        &mut findings,
+    )?;
     emit(common, kind, &findings, &stats)
 }
 
@@ -224,7 +258,46 @@ fn pre_push(common: &Common, remote: Option<&str>, url: Option<&str>) -> Result<
         }
     }
     let commits = push::commits_to_push(&repo, &lines, remote.as_deref(), url.as_deref())?;
-    scan_and_report(common, &repo, &settings, ScanKind::Push, &commits)
+    let pushed: Vec<(String, git2::Oid)> = lines
+        .iter()
+        .map(|l| (l.local_ref.clone(), l.local))
+        .collect();
+    let tags = messages::pushed_tags(&repo, &pushed)?;
+    scan_and_report(common, &repo, &settings, ScanKind::Push, &commits, tags)
+}
+
+/// Adds the findings in the messages of `commits` and in `tags` (annotated tags' messages)
+/// to `findings`, each after the file findings of its commit.
+fn scan_messages(
+    repo: &Repository,
+    commits: &[git2::Oid],
+    tags: Vec<ScanUnit>,
+    matcher: &Matcher,
+    settings: &Settings,
+    baseline: &Baseline,
+    findings: &mut Vec<Finding>,
+) -> Result<()> {
+    let mut units = messages::commit_messages(repo, commits)?;
+    units.extend(tags);
+    let found = scan::scan_units(&units, matcher, settings, baseline)?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    findings.extend(found);
+    let ids: Vec<String> = commits.iter().map(|o| o.to_string()).collect();
+    let index: std::collections::HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    // Stable: file findings keep their order, a commit's message findings follow them.
+    findings.sort_by_key(|f| {
+        f.commit
+            .as_ref()
+            .and_then(|c| index.get(c.id.as_str()).copied())
+            .unwrap_or(usize::MAX)
+    });
+    Ok(())
 }
 
 /// The push the pre-commit framework describes in `PRE_COMMIT_FROM_REF` (what the
@@ -269,7 +342,8 @@ fn history(common: &Common, range: Range) -> Result<Outcome> {
     let root = repo_root(&repo);
     let settings = settings(common, root.as_deref())?;
     let commits = history::commits_in(&repo, &range)?;
-    scan_and_report(common, &repo, &settings, ScanKind::History, &commits)
+    let tags = messages::tags_of(&repo, &commits)?;
+    scan_and_report(common, &repo, &settings, ScanKind::History, &commits, tags)
 }
 
 /// `keyguard baseline`: fingerprints of every current finding, sorted, one per line; no
@@ -281,13 +355,24 @@ fn write_baseline(common: &Common, range: Range) -> Result<Outcome> {
     let commits = history::commits_in(&repo, &range)?;
     let matcher = matcher(&settings)?;
     // Start from an empty baseline: the file is rewritten from what history holds now.
-    let (findings, stats) = scan::scan_commits(
+    let (mut findings, stats) = scan::scan_commits(
         &repo,
         &commits,
         &matcher,
         &settings,
         &Baseline::default(),
         &|_| {},
+    )?;
+    let tags = messages::tags_of(&repo, &commits)?;
+    let empty = Baseline::default();
+    scan_messages(
+        &repo,
+        &commits,
+        tags,
+        &matcher,
+        &settings,
+        &empty,
+        &mut findings,
     )?;
     let mut fps: Vec<&str> = findings
         .iter()

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::rules::schema::Severity;
 use crate::rules::Rule;
-use crate::source::CommitInfo;
+use crate::source::{CommitInfo, Location};
 
 /// A secret value held in memory only.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,6 +60,8 @@ pub struct Finding {
     /// Other rules that reported the same secret at the same place (a path rule and a
     /// content rule on one private key file): named, not reported a second time.
     pub also_matched: Vec<String>,
+    /// A file (`file` is its path) or a commit's or tag's message (`file` is a label).
+    pub location: Location,
 }
 
 impl Finding {

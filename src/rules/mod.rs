@@ -193,6 +193,8 @@ pub struct Rule {
     pub prefix_boundary: PrefixBoundary,
     /// See `RuleSpec::context_allow`.
     pub context_allow: Vec<ContextAllow>,
+    /// See `RuleSpec::verify`: the provider check `--verify` runs (built-in rules only).
+    pub verify: Option<String>,
 }
 
 /// Which characters may touch a token that starts with the rule's fixed prefix.
@@ -425,6 +427,15 @@ pub fn compile_rule(
             ));
         }
     }
+    if let (Some(_), Origin::Custom(_)) = (&spec.verify, &origin) {
+        return Err(src.error(
+            spec.id.span(),
+            field("verify"),
+            "`verify` is for built-in rules only: a repository's config cannot choose where \
+             keyguard sends a key (live verification is switched on by the user, with \
+             --verify, for the built-in providers)",
+        ));
+    }
     if spec.file_rule && spec.paths.is_empty() {
         return Err(src.error(
             spec.id.span(),
@@ -432,6 +443,8 @@ pub fn compile_rule(
             "a `file_rule` needs `paths`",
         ));
     }
+    // Checked above: only a built-in rule names a provider check.
+    let verify = spec.verify.clone().filter(|_| origin == Origin::Builtin);
     let rule = Rule {
         id: id.clone(),
         description: spec.description.clone(),
@@ -526,6 +539,7 @@ pub fn compile_rule(
                 })
             })
             .collect::<Result<_, ConfigError>>()?,
+        verify,
     };
     if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
         match rule.regex() {
