@@ -395,7 +395,7 @@ fn write_advice(
             )?;
             writeln!(
                 out,
-                "       git commit -e -F .git/COMMIT_EDITMSG    # edit the key out and commit again"
+                "       git commit -e -F \"$(git rev-parse --git-dir)/COMMIT_EDITMSG\"    # edit the key out and commit again"
             )?;
         }
         ScanKind::Staged | ScanKind::Files => {

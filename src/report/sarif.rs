@@ -154,7 +154,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .iter()
         .map(|f| result(report, f, index[f.rule.id.as_str()]))
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -168,13 +168,12 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             "columnKind": "unicodeCodePoints",
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository root." } } },
             "results": results,
-            "properties": {
-                "scan": report.kind,
-                "stats": report.stats,
-                "verification": report.verification.map(crate::verify::Results::summary),
-            },
+            "properties": { "scan": report.kind, "stats": report.stats },
         }]
     });
+    if let Some(v) = report.verification {
+        doc["runs"][0]["properties"]["verification"] = json!(v.summary());
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
