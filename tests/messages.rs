@@ -77,7 +77,7 @@ fn the_commit_msg_hook_blocks_a_key_in_the_message() {
         "{err}"
     );
     assert!(
-        err.contains("git commit -e -F .git/COMMIT_EDITMSG"),
+        err.contains("git commit -e -F \"$(git rev-parse --git-dir)/COMMIT_EDITMSG\""),
         "{err}"
     );
     assert_no_secret(&out, &key);
