@@ -2,7 +2,7 @@
 //! the exit status; this module only orchestrates: it opens the repository and loads the
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
-//! (pre-commit, pre-push, history, baseline), `hooks` (install, uninstall), `inspect`
+//! (pre-commit, commit-msg, pre-push, history, baseline), `hooks` (install, uninstall), `inspect`
 //! (rules, config check); `session` holds what they share.
 
 mod hooks;
@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, url }) => {
             scan::pre_push(common, remote.as_deref(), url.as_deref())
         }
+        Some(Command::CommitMsg { file }) => scan::commit_msg(common, &file),
         Some(Command::Scan { range, all }) => scan::history(common, range_of(range, all)),
         Some(Command::Baseline { range }) => {
             scan::write_baseline(common, range.map_or(Range::All, Range::Spec))

@@ -22,6 +22,8 @@ pub enum ScanKind {
     Push,
     /// Commits already in history.
     History,
+    /// The message of the commit being made (the commit-msg hook).
+    Message,
 }
 
 /// Everything a report format needs.
@@ -31,6 +33,8 @@ pub struct Report<'a> {
     pub stats: &'a ScanStats,
     /// List allowed findings too, not only count them.
     pub show_allowed: bool,
+    /// What the providers said, when `--verify` asked them.
+    pub verification: Option<&'a crate::verify::Results>,
 }
 
 /// Output format chosen with `--format`.
@@ -55,6 +59,11 @@ impl Report<'_> {
             .iter()
             .filter(|f| f.allowed == Some(why))
             .count()
+    }
+
+    /// The provider's answer for `f`, when verification ran.
+    pub fn verified(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+        self.verification.and_then(|v| v.get(&f.fingerprint))
     }
 
     pub fn blocking(&self) -> usize {
