@@ -2,8 +2,8 @@
 //! made (commit-msg), what a push sends (pre-push), history (scan), and the baseline
 //! written from history. Commit and tag messages are scanned with the commits.
 
-use std::io::IsTerminal;
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -98,14 +98,8 @@ fn scan_and_report(
             b.inc(n);
         }
     };
-    let (mut findings, stats) = crate::scan::scan_commits(
-        &s.repo,
-        commits,
-        &matcher,
-        &s.settings,
-        &baseline,
-        &tick,
-    )?;
+    let (mut findings, stats) =
+        crate::scan::scan_commits(&s.repo, commits, &matcher, &s.settings, &baseline, &tick)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
