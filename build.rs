@@ -142,6 +142,7 @@ fn rule(t: &Table, file: &str) -> String {
         "allowlist",
         "prefix_boundary",
         "context_allow",
+        "verify",
     ];
     let id = string(
         t.get("id")
@@ -195,7 +196,7 @@ fn rule(t: &Table, file: &str) -> String {
     format!(
         "RuleSpec {{ id: {id}, description: {desc}, provider: {provider}, keywords: {keywords}, regex: {regex}, \
          validators: {validators}, entropy: {entropy}, min_randomness: {minr}, value_gate: {gate}, keywords_match_case: {kmc}, owns_values: {owns}, paths: {paths}, file_rule: {file_rule}, \
-         severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow}, prefix_boundary: {pb}, context_allow: {ctx} }}",
+         severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow}, prefix_boundary: {pb}, context_allow: {ctx}, verify: {verify} }}",
         id = spanned(&id),
         desc = owned(&string(t.get("description").unwrap_or_else(|| panic!("{what}: no description")), &what)),
         provider = opt_str("provider"),
@@ -213,6 +214,7 @@ fn rule(t: &Table, file: &str) -> String {
         near = vec_of(&strings(t.get("near_misses"), &what), owned),
         pb = opt_str("prefix_boundary"),
         ctx = context_allow(t.get("context_allow"), &what),
+        verify = opt_str("verify"),
     )
 }
 

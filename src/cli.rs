@@ -55,6 +55,29 @@ pub struct Common {
     /// Skip (and report) files larger than this, e.g. 10MiB (overrides [scan] max_file_size).
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+
+    /// Ask each finding's provider whether the key works (network: read-only calls to the
+    /// provider's own API over TLS). Off unless given, or enabled in the user's
+    /// ~/.config/keyguard/config.toml.
+    #[arg(long, global = true, conflicts_with = "offline")]
+    pub verify: bool,
+
+    /// Never verify, even when the user's config enables it.
+    #[arg(long, global = true)]
+    pub offline: bool,
+
+    /// Seconds each verification request may take (default 5).
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub verify_timeout: Option<f64>,
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(t) if (0.1..=120.0).contains(&t) => Ok(t),
+        _ => Err(format!(
+            "invalid timeout {s:?}: use seconds from 0.1 to 120"
+        )),
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -76,6 +99,12 @@ pub enum Command {
         remote: Option<String>,
         /// The remote's URL.
         url: Option<String>,
+    },
+    /// Scan the message of the commit being made (what the commit-msg hook runs; git
+    /// passes the message file).
+    CommitMsg {
+        /// The file holding the message (`.git/COMMIT_EDITMSG`).
+        file: PathBuf,
     },
     /// Scan the added lines of every commit in a range of history and report, for each
     /// secret, the commit that introduced it. With --path, scan files and folders on disk
@@ -100,8 +129,8 @@ pub enum Command {
         /// `REV` or `A..B` instead of all refs.
         range: Option<String>,
     },
-    /// Install keyguard's git hooks into the current repository (honours core.hooksPath and
-    /// chains any hook already there).
+    /// Install keyguard's git hooks (pre-commit, pre-merge-commit, commit-msg) into the
+    /// current repository (honours core.hooksPath and chains any hook already there).
     Install {
         /// Also install the pre-push hook.
         #[arg(long)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::matcher::{Rule, Secret};
 use crate::rules::schema::Severity;
-use crate::source::CommitInfo;
+use crate::source::{CommitInfo, Location};
 
 /// Why a finding that was found is not reported as blocking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -36,6 +36,8 @@ pub struct Finding {
     /// Other rules that reported the same secret at the same place (a path rule and a
     /// content rule on one private key file): named, not reported a second time.
     pub also_matched: Vec<String>,
+    /// A file (`file` is its path) or a commit's or tag's message (`file` is a label).
+    pub location: Location,
 }
 
 impl Finding {

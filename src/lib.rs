@@ -3,7 +3,7 @@
 //! Data flows one way, one module per stage:
 //! `source` (what is committed or pushed, as added lines) → `matcher` (keyword
 //! prefilter, regexes, `validate`) → `filter` (allowlists, inline markers, baseline)
-//! → `report` (human, JSON). `rules` holds the rule schema and the built-in catalogue
+//! → `verify` (opt-in live checks, `--verify`) → `report` (human, JSON, SARIF). `rules` holds the rule schema and the built-in catalogue
 //! (data in `rules/*.toml`), `config` reads `.keyguard.toml`, `scan` connects the
 //! stages, `install` manages the git hooks, `app` implements the commands.
 
@@ -18,3 +18,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod verify;

@@ -35,7 +35,7 @@ proptest! {
         let found = filter::apply(&unit, matcher.scan(&unit).unwrap(), &settings, &Baseline::default());
         prop_assume!(!found.is_empty());
         let stats = ScanStats::default();
-        let report = Report { kind: ScanKind::Staged, findings: &found, stats: &stats, show_allowed };
+        let report = Report { kind: ScanKind::Staged, findings: &found, stats: &stats, show_allowed, verification: None };
         let mut outputs = Vec::new();
         let mut buf = Vec::new();
         report::human::write(&report, &mut buf, false).unwrap();

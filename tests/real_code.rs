@@ -51,8 +51,23 @@ const STDLIB_REVIEWED: &[Reviewed] = &[
     },
 ];
 
-/// This project's dependencies hold no credential and no test key.
-const REGISTRY_REVIEWED: &[Reviewed] = &[];
+/// This project's dependencies hold no credential, except ureq's (the HTTP client of
+/// `--verify`) test data, reviewed: correct to block in a commit.
+const REGISTRY_REVIEWED: &[Reviewed] = &[
+    Reviewed {
+        glob: "ureq-*/src/proxy.rs",
+        rule: "url-basic-auth",
+        count: 2,
+        reason: "proxy URL parser tests with a human-chosen password (`p@ssw0rd`, \
+                 `p%2540ss+word`): a password in a URL, as it would be in a commit",
+    },
+    Reviewed {
+        glob: "ureq-*/src/unversioned/transport/testdata/key.pem",
+        rule: "private-key",
+        count: 1,
+        reason: "the TLS test key of ureq's transport tests",
+    },
+];
 
 fn required() -> bool {
     std::env::var_os("KEYGUARD_REQUIRE_REAL_CODE").is_some_and(|v| v == "1")

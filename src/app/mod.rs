@@ -2,9 +2,9 @@
 //! the exit status; this module only orchestrates: it opens the repository and loads the
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
-//! (pre-commit, pre-push, history, baseline, files and stdin), `hooks` (install,
-//! uninstall, also `--global`), `inspect` (rules, config check), `doctor`; `session`
-//! holds what they share.
+//! (pre-commit, commit-msg, pre-push, history, baseline, files and stdin), `hooks`
+//! (install, uninstall, also `--global`), `inspect` (rules, config check), `doctor`;
+//! `session` holds what they share.
 
 mod doctor;
 mod hooks;
@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, url }) => {
             scan::pre_push(common, remote.as_deref(), url.as_deref())
         }
+        Some(Command::CommitMsg { file }) => scan::commit_msg(common, &file),
         Some(Command::Scan { range, .. }) if range.as_deref() == Some("-") => {
             scan::text(common, None, false)
         }

@@ -15,6 +15,7 @@ use crate::matcher::{self, Matcher};
 use crate::report::{self, Format, Report, ScanKind};
 use crate::source::repo::open_repo;
 use crate::source::ScanStats;
+use crate::verify;
 
 /// How a command ended, when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,18 +98,26 @@ pub(super) fn matcher_for(settings: &Settings) -> Result<Matcher> {
     Matcher::new(settings.rules.clone(), matcher::builtin_allowlist()?)
 }
 
-/// Prints the report in the chosen format and decides the outcome.
+/// Prints the report in the chosen format and decides the outcome. Verification (when
+/// asked for) runs here, after filtering: it never changes the outcome.
 pub(super) fn emit(
     common: &Common,
     kind: ScanKind,
     findings: &[Finding],
     stats: &ScanStats,
 ) -> Result<Outcome> {
+    let request = verify::Request {
+        flag: common.verify,
+        offline: common.offline,
+        timeout: common.verify_timeout,
+    };
+    let verification = verify::stage(&request, findings, common.show_allowed)?;
     let report = Report {
         kind,
         findings,
         stats,
         show_allowed: common.show_allowed,
+        verification: verification.as_ref(),
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

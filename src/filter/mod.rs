@@ -62,6 +62,7 @@ pub fn apply(
             fingerprint: fp,
             allowed,
             also_matched: Vec::new(),
+            location: unit.location,
         });
         spans.push((c.start, c.end));
     }

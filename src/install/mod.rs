@@ -31,6 +31,7 @@ const HOOKS: &[(&str, &str)] = &[
         include_str!("../../hooks/pre-merge-commit"),
     ),
     ("pre-push", include_str!("../../hooks/pre-push")),
+    ("commit-msg", include_str!("../../hooks/commit-msg")),
 ];
 
 /// The folder git runs hooks from for this repository.
@@ -181,7 +182,7 @@ fn uninstall_one(dir: &Path, name: &str) -> Result<Action> {
     Ok(Action::Removed)
 }
 
-/// Installs pre-commit and pre-merge-commit (and pre-push if asked). Returns the hooks
+/// Installs pre-commit, pre-merge-commit and commit-msg (and pre-push if asked). Returns the hooks
 /// folder and what was done to each hook.
 pub fn install(
     repo: &Repository,

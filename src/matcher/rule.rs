@@ -62,6 +62,8 @@ pub struct Rule {
     pub prefix_boundary: PrefixBoundary,
     /// See `RuleSpec::context_allow`.
     pub context_allow: Vec<ContextAllow>,
+    /// See `RuleSpec::verify`: the provider check `--verify` runs (built-in rules only).
+    pub verify: Option<String>,
 }
 
 /// Which characters may touch a token that starts with the rule's fixed prefix.
@@ -195,6 +197,7 @@ pub fn compile_rule(
     let id = spec.id.get_ref().clone();
     let field = |f: &str| format!("rules[{id}].{f}");
     check_shape(src, spec, &id)?;
+    let verify = verify_check(src, spec, &origin, &field("verify"))?;
     let rule = Rule {
         id: id.clone(),
         description: spec.description.clone(),
@@ -237,6 +240,7 @@ pub fn compile_rule(
         origin,
         prefix_boundary: prefix_boundary(src, spec, &field("prefix_boundary"))?,
         context_allow: context_allow(src, spec, &field("context_allow"))?,
+        verify,
     };
     if let (Origin::Custom(_), Some(r)) = (&rule.origin, &spec.regex) {
         check_custom_regex(src, &rule, r, &field("regex"))?;
@@ -283,6 +287,27 @@ fn check_shape(src: &SourceText, spec: &RuleSpec, id: &str) -> Result<(), Config
         ));
     }
     Ok(())
+}
+
+/// The provider check `--verify` runs for the rule's matches: built-in rules only, since
+/// a repository's config must not choose where keyguard sends a key.
+fn verify_check(
+    src: &SourceText,
+    spec: &RuleSpec,
+    origin: &Origin,
+    field: &str,
+) -> Result<Option<String>, ConfigError> {
+    match (&spec.verify, origin) {
+        (None, _) => Ok(None),
+        (Some(v), Origin::Builtin) => Ok(Some(v.clone())),
+        (Some(_), Origin::Custom(_)) => Err(src.error(
+            spec.id.span(),
+            field,
+            "`verify` is for built-in rules only: a repository's config cannot choose where \
+             keyguard sends a key (live verification is switched on by the user, with \
+             --verify, for the built-in providers)",
+        )),
+    }
 }
 
 /// The rule's validators, by the names a config uses; an unknown one lists the known.

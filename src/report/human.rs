@@ -139,11 +139,18 @@ fn where_scanned(kind: ScanKind) -> &'static str {
         ScanKind::History => "the history scanned",
         ScanKind::Paths => "the files scanned",
         ScanKind::Stdin => "standard input",
+        ScanKind::Message => "the commit message",
     }
 }
 
-fn write_finding(out: &mut dyn Write, f: &Finding) -> std::io::Result<()> {
-    let loc = format!("{}:{}:{}", quote_path(&f.file), f.line, f.column);
+fn write_finding(out: &mut dyn Write, report: &Report, f: &Finding) -> std::io::Result<()> {
+    // A message's label is keyguard's own text, not a path to quote.
+    let place = if f.location.is_message() {
+        Cow::Borrowed(f.file.as_str())
+    } else {
+        quote_path(&f.file)
+    };
+    let loc = format!("{place}:{}:{}", f.line, f.column);
     let tag = match (f.allowed, f.severity) {
         (Some(Allowed::Inline), _) => " [allowed inline]".dimmed().to_string(),
         (Some(Allowed::Baseline), _) => " [in baseline]".dimmed().to_string(),
@@ -186,7 +193,37 @@ fn write_finding(out: &mut dyn Write, f: &Finding) -> std::io::Result<()> {
             clean(&f.also_matched.join(", ")).dimmed()
         )?;
     }
-    writeln!(out, "      fingerprint  {}", f.fingerprint)
+    writeln!(out, "      fingerprint  {}", f.fingerprint)?;
+    if let Some(v) = report.verified(f) {
+        let text = clean(&v.describe()).into_owned();
+        let shown = match v.status {
+            crate::verify::Status::Live => text.red().bold().to_string(),
+            crate::verify::Status::Invalid => text.green().to_string(),
+            _ => text.dimmed().to_string(),
+        };
+        writeln!(out, "      verified     {shown}")?;
+    }
+    Ok(())
+}
+
+/// One line on what verification did, when it ran.
+fn write_verification(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let Some(v) = report.verification else {
+        return Ok(());
+    };
+    let s = v.summary();
+    writeln!(
+        out,
+        "{} asked the providers about {} in {:.1} s ({} live, {} revoked/invalid, {} unknown, {} unsupported; timeout {:.1} s per request). A finding blocks whatever its provider says.",
+        "keyguard: verification:".bold(),
+        plural(s.requests, "key", "keys"),
+        v.elapsed.as_secs_f64(),
+        s.live,
+        s.invalid,
+        s.unknown,
+        s.unsupported,
+        v.timeout.as_secs_f64(),
+    )
 }
 
 fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
@@ -369,8 +406,23 @@ fn write_advice(
         "  2. {} Read it at run time from {env_hint} or a secret manager (e.g. os.environ[\"…\"], process.env.…), and keep .env files listed in .gitignore.",
         "Keep it out of the code.".bold()
     )?;
-    let files: BTreeSet<&str> = blocking.iter().map(|f| f.file.as_str()).collect();
+    let files: BTreeSet<&str> = blocking
+        .iter()
+        .filter(|f| !f.location.is_message())
+        .map(|f| f.file.as_str())
+        .collect();
     match report.kind {
+        ScanKind::Message => {
+            writeln!(
+                out,
+                "  3. {} Nothing was committed; git kept the message in .git/COMMIT_EDITMSG:",
+                "Take it out of the message.".bold()
+            )?;
+            writeln!(
+                out,
+                "       git commit -e -F \"$(git rev-parse --git-dir)/COMMIT_EDITMSG\"    # edit the key out and commit again"
+            )?;
+        }
         ScanKind::Staged | ScanKind::Files => {
             writeln!(
                 out,
@@ -417,6 +469,13 @@ fn write_advice(
                 "Take it out of the text.".bold()
             )?;
         }
+    }
+    if report.kind != ScanKind::Message && blocking.iter().any(|f| f.location.is_message()) {
+        writeln!(
+            out,
+            "     {} `git commit --amend` rewords the last commit; `git rebase -i <commit>^` with `reword` an earlier one (unpushed commits only). A tag: `git tag -f -a <name> <commit>`.",
+            "A key in a commit or tag message:".bold()
+        )?;
     }
     writeln!(
         out,
@@ -530,7 +589,7 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
                 verdict.red().bold()
             )?;
             for f in &blocking {
-                write_finding(out, f)?;
+                write_finding(out, report, f)?;
             }
             writeln!(out)?;
         }
@@ -542,7 +601,7 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
                 plural(warnings.len(), "warning", "warnings")
             )?;
             for f in &warnings {
-                write_finding(out, f)?;
+                write_finding(out, report, f)?;
             }
             writeln!(out)?;
         }
@@ -560,9 +619,12 @@ pub fn write(report: &Report, out: &mut dyn Write, quiet: bool) -> std::io::Resu
                 plural(allowed.len(), "allowed finding", "allowed findings")
             )?;
             for f in allowed {
-                write_finding(out, f)?;
+                write_finding(out, report, f)?;
             }
         }
+    }
+    if !report.findings.is_empty() {
+        write_verification(out, report)?;
     }
     Ok(())
 }

@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::{Report, ScanKind};
 use crate::finding::{Allowed, Finding};
 use crate::rules::schema::Severity;
-use crate::source::{CommitInfo, ScanStats};
+use crate::source::{CommitInfo, Location, ScanStats};
+use crate::verify::{self, Verification};
 
 #[derive(Serialize)]
 struct JsonFinding<'a> {
@@ -34,10 +35,20 @@ struct JsonFinding<'a> {
     /// Other rules that reported the same secret at the same place.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     also_matched: &'a [String],
+    /// `commit-message` or `tag-message` (then `file` is a label, not a path); absent for files.
+    #[serde(skip_serializing_if = "is_file")]
+    location: Location,
+    /// What the provider said, with `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<&'a Verification>,
 }
 
-impl<'a> From<&'a Finding> for JsonFinding<'a> {
-    fn from(f: &'a Finding) -> Self {
+fn is_file(l: &Location) -> bool {
+    *l == Location::File
+}
+
+impl<'a> JsonFinding<'a> {
+    fn new(f: &'a Finding, report: &'a Report) -> Self {
         JsonFinding {
             rule_id: &f.rule.id,
             description: &f.rule.description,
@@ -51,6 +62,8 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
             severity: f.severity,
             allowed: f.allowed,
             also_matched: &f.also_matched,
+            location: f.location,
+            verification: report.verified(f),
         }
     }
 }
@@ -65,6 +78,9 @@ struct Summary<'a> {
     allowed_fingerprint: usize,
     #[serde(flatten)]
     stats: &'a ScanStats,
+    /// With `--verify`: counts over distinct keys, time taken, requests sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification: Option<verify::Summary>,
 }
 
 #[derive(Serialize)]
@@ -77,10 +93,16 @@ struct Doc<'a> {
 
 pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let doc = Doc {
-        findings: report.reported().map(JsonFinding::from).collect(),
-        allowed: report
-            .show_allowed
-            .then(|| report.allowed().map(JsonFinding::from).collect()),
+        findings: report
+            .reported()
+            .map(|f| JsonFinding::new(f, report))
+            .collect(),
+        allowed: report.show_allowed.then(|| {
+            report
+                .allowed()
+                .map(|f| JsonFinding::new(f, report))
+                .collect()
+        }),
         summary: Summary {
             scan: report.kind,
             blocking: report.blocking(),
@@ -92,6 +114,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             allowed_baseline: report.count_allowed(Allowed::Baseline),
             allowed_fingerprint: report.count_allowed(Allowed::Fingerprint),
             stats: report.stats,
+            verification: report.verification.map(verify::Results::summary),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;

@@ -27,6 +27,8 @@ pub enum ScanKind {
     Paths,
     /// Standard input (`scan -`).
     Stdin,
+    /// The message of the commit being made (the commit-msg hook).
+    Message,
 }
 
 /// Everything a report format needs.
@@ -36,6 +38,8 @@ pub struct Report<'a> {
     pub stats: &'a ScanStats,
     /// List allowed findings too, not only count them.
     pub show_allowed: bool,
+    /// What the providers said, when `--verify` asked them.
+    pub verification: Option<&'a crate::verify::Results>,
 }
 
 /// Output format chosen with `--format`.
@@ -60,6 +64,11 @@ impl Report<'_> {
             .iter()
             .filter(|f| f.allowed == Some(why))
             .count()
+    }
+
+    /// The provider's answer for `f`, when verification ran.
+    pub fn verified(&self, f: &Finding) -> Option<&crate::verify::Verification> {
+        self.verification.and_then(|v| v.get(&f.fingerprint))
     }
 
     pub fn blocking(&self) -> usize {

@@ -66,25 +66,49 @@ fn rule_descriptor(r: &Rule) -> Value {
     d
 }
 
-fn result(f: &Finding, rule_index: usize) -> Value {
+fn result(report: &Report, f: &Finding, rule_index: usize) -> Value {
     let mut message = format!("{} ({})", f.rule.description, f.masked);
+    if f.location.is_message() {
+        message.push_str(&format!(" in the {}", f.file));
+    }
     if let Some(c) = &f.commit {
         message.push_str(&format!(" added in commit {} \"{}\"", c.short, c.summary));
     }
     if !f.also_matched.is_empty() {
         message.push_str(&format!(" (also matched: {})", f.also_matched.join(", ")));
     }
+    let verification = report.verified(f);
+    if let Some(v) = verification {
+        message.push_str(&format!(" [verified: {}]", v.describe()));
+    }
+    // A message is no file: it is named as a logical location (the commit's message).
+    let location = if f.location.is_message() {
+        let owner = f
+            .commit
+            .as_ref()
+            .map_or("(commit being made)", |c| c.id.as_str());
+        json!({
+            "logicalLocations": [{
+                "name": f.file,
+                "fullyQualifiedName": format!("{owner}/{}", f.file),
+                "kind": "object",
+            }],
+            "message": { "text": format!("{}, line {}, column {}", f.file, f.line, f.column) },
+        })
+    } else {
+        json!({
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri(&f.file), "uriBaseId": "%SRCROOT%" },
+                "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) }
+            }
+        })
+    };
     let mut r = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
         "level": level(f.severity),
         "message": { "text": message },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": uri(&f.file), "uriBaseId": "%SRCROOT%" },
-                "region": { "startLine": f.line.max(1), "startColumn": f.column.max(1) }
-            }
-        }],
+        "locations": [location],
         "partialFingerprints": { "keyguardSecret/v1": f.fingerprint },
         "properties": { "fingerprint": f.fingerprint, "secret": f.masked },
     });
@@ -93,6 +117,13 @@ fn result(f: &Finding, rule_index: usize) -> Value {
     }
     if !f.also_matched.is_empty() {
         r["properties"]["alsoMatched"] = json!(f.also_matched);
+    }
+    if f.location.is_message() {
+        r["properties"]["location"] = json!(f.location);
+        r["properties"]["line"] = json!(f.line);
+    }
+    if let Some(v) = verification {
+        r["properties"]["verification"] = json!(v);
     }
     if let Some(why) = f.allowed {
         let (kind, justification) = match why {
@@ -121,9 +152,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     }
     let results: Vec<Value> = listed
         .iter()
-        .map(|f| result(f, index[f.rule.id.as_str()]))
+        .map(|f| result(report, f, index[f.rule.id.as_str()]))
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -140,6 +171,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             "properties": { "scan": report.kind, "stats": report.stats },
         }]
     });
+    if let Some(v) = report.verification {
+        doc["runs"][0]["properties"]["verification"] = json!(v.summary());
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -194,6 +194,10 @@ pub struct RuleSpec {
     /// in a SealedSecret manifest, a public search key next to its index name).
     #[serde(default)]
     pub context_allow: Vec<ContextAllowSpec>,
+    /// Which compiled-in provider check `--verify` asks whether the key works (see
+    /// `verify::providers`). Built-in rules only: a repository's rule cannot send a match
+    /// to any provider.
+    pub verify: Option<String>,
 }
 
 /// One `[[rules.context_allow]]` entry. A match is dropped when every condition given

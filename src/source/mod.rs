@@ -11,6 +11,7 @@ pub mod diff;
 pub mod files;
 pub mod history;
 pub mod index;
+pub mod messages;
 pub mod push;
 pub mod repo;
 pub mod staged;
@@ -111,6 +112,25 @@ pub fn path_bytes(text: &str) -> Vec<u8> {
     out
 }
 
+/// What a unit's text is: the added lines of a file, or a commit's or tag's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    #[default]
+    File,
+    /// The message of a commit (or of the commit being made, in the commit-msg hook);
+    /// the unit's path is the text `commit message`.
+    CommitMessage,
+    /// An annotated tag's message; the unit's path is `tag message (NAME)`.
+    TagMessage,
+}
+
+impl Location {
+    pub fn is_message(self) -> bool {
+        self != Location::File
+    }
+}
+
 /// The added text of one file in one change.
 ///
 /// Not `Debug` by derive: `source` is the whole file, secrets and all, and must never be
@@ -135,6 +155,8 @@ pub struct ScanUnit {
     /// in `text` (a new file, a whole scan): the text is then the file, and keeping the
     /// blob too would double the memory. Lines are counted as `diff::lines_of` does.
     pub source: Option<Arc<[u8]>>,
+    /// A file (the default) or a message; for a message, `path` is a label, not a path.
+    pub location: Location,
 }
 
 impl std::fmt::Debug for ScanUnit {
@@ -159,6 +181,7 @@ impl ScanUnit {
             lines: Vec::new(),
             allow_lines: Vec::new(),
             source: None,
+            location: Location::File,
         }
     }
 

@@ -4,6 +4,8 @@
 //! stored in the repository.
 #![allow(dead_code)]
 
+pub mod provider_server;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
