@@ -108,9 +108,8 @@ fn pre_commit(common: &Common, files: &[PathBuf]) -> Result<Outcome> {
             staged::named_files(&repo, files, &mut stats)?,
         )
     };
-    let units = staged::read_changes(&repo, &changes, settings.limits, &mut stats)?;
     let matcher = matcher(&settings)?;
-    let findings = scan::scan_units(&units, &matcher, &settings, &baseline)?;
+    let findings = scan::scan_changes(&repo, &changes, &matcher, &settings, &baseline, &mut stats)?;
     emit(common, kind, &findings, &stats)
 }
 

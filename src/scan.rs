@@ -16,26 +16,54 @@ use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::source::commits::{self, SeenPairs};
 use crate::source::diff::{self, FileChange, FileOutcome};
-use crate::source::{CommitInfo, ScanStats, ScanUnit};
+use crate::source::{CommitInfo, ScanStats};
 
-/// Matches and filters every unit; findings come back in file, line, column order.
-pub fn scan_units(
-    units: &[ScanUnit],
+/// Reads, matches and filters each change of a staged or named-files scan; findings come
+/// back in file, line, column order.
+///
+/// Each file's unit is matched as soon as it is read and dropped once matched, so memory
+/// holds one file per worker and the findings, never the whole commit's text (a 100 MB
+/// commit is matched in a few dozen MiB).
+pub fn scan_changes(
+    repo: &Repository,
+    changes: &[FileChange],
     matcher: &Matcher,
     settings: &Settings,
     baseline: &Baseline,
+    stats: &mut ScanStats,
 ) -> Result<Vec<Finding>> {
-    let one = |u: &ScanUnit| -> Result<Vec<Finding>> {
-        Ok(filter::apply(u, matcher.scan(u)?, settings, baseline))
+    let one = |repo: &Repository, c: &FileChange, stats: &mut ScanStats| -> Result<Vec<Finding>> {
+        Ok(
+            match diff::scan_change(repo, c, None, settings.limits, stats)? {
+                FileOutcome::Unit(u) => filter::apply(&u, matcher.scan(&u)?, settings, baseline),
+                FileOutcome::Nothing => Vec::new(),
+            },
+        )
     };
-    // Parallelism only pays off once there is real text to match.
-    let total: usize = units.iter().map(|u| u.text.len()).sum();
-    let per_unit: Vec<Vec<Finding>> = if units.len() > 1 && total > 256 * 1024 {
-        units.par_iter().map(one).collect::<Result<_>>()?
+    let mut findings = Vec::new();
+    // Spinning up threads costs more than a typical commit's few files take to read.
+    if changes.len() < 32 {
+        for c in changes {
+            findings.extend(one(repo, c, stats)?);
+        }
     } else {
-        units.iter().map(one).collect::<Result<_>>()?
-    };
-    let mut findings: Vec<Finding> = per_unit.into_iter().flatten().collect();
+        let gitdir = repo.path().to_path_buf();
+        let open =
+            || Repository::open(&gitdir).map_err(|e| anyhow!("reopening the repository: {e}"));
+        let results: Vec<Result<(Vec<Finding>, ScanStats)>> = changes
+            .par_iter()
+            .map_init(open, |repo, c| {
+                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
+                let mut local = ScanStats::default();
+                Ok((one(repo, c, &mut local)?, local))
+            })
+            .collect();
+        for r in results {
+            let (found, local) = r?;
+            stats.absorb(local);
+            findings.extend(found);
+        }
+    }
     sort(&mut findings);
     Ok(findings)
 }
