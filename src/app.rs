@@ -46,10 +46,7 @@ fn setup_colour(common: &Common) {
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     setup_colour(&cli.common);
-    // libgit2 re-hashes every object it reads (SHA-1 with collision detection): a fifth
-    // of a history scan's time. git itself only checks hashes in fsck and on transfer,
-    // and a scanner reads what git would show either way.
-    git2::opts::strict_hash_verification(false);
+    crate::source::configure_libgit2();
     let common = &cli.common;
     match cli.command {
         None => pre_commit(common, &[]),
