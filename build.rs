@@ -132,6 +132,7 @@ fn rule(t: &Table, file: &str) -> String {
         "min_randomness",
         "value_gate",
         "keywords_match_case",
+        "owns_values",
         "paths",
         "file_rule",
         "severity",
@@ -193,7 +194,7 @@ fn rule(t: &Table, file: &str) -> String {
     };
     format!(
         "RuleSpec {{ id: {id}, description: {desc}, provider: {provider}, keywords: {keywords}, regex: {regex}, \
-         validators: {validators}, entropy: {entropy}, min_randomness: {minr}, value_gate: {gate}, keywords_match_case: {kmc}, paths: {paths}, file_rule: {file_rule}, \
+         validators: {validators}, entropy: {entropy}, min_randomness: {minr}, value_gate: {gate}, keywords_match_case: {kmc}, owns_values: {owns}, paths: {paths}, file_rule: {file_rule}, \
          severity: {severity}, remediation: {remediation}, examples: {examples}, near_misses: {near}, allowlist: {allow}, prefix_boundary: {pb}, context_allow: {ctx} }}",
         id = spanned(&id),
         desc = owned(&string(t.get("description").unwrap_or_else(|| panic!("{what}: no description")), &what)),
@@ -205,6 +206,7 @@ fn rule(t: &Table, file: &str) -> String {
         minr = float(t.get("min_randomness"), &what),
         gate = t.get("value_gate").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: value_gate"))),
         kmc = t.get("keywords_match_case").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: keywords_match_case"))),
+        owns = t.get("owns_values").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: owns_values"))),
         paths = vec_of(&strings(t.get("paths"), &what), spanned),
         file_rule = t.get("file_rule").is_some_and(|v| v.as_bool().unwrap_or_else(|| panic!("{what}: file_rule"))),
         examples = vec_of(&strings(t.get("examples"), &what), owned),

@@ -12,7 +12,6 @@ pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod finding;
-pub mod fuzzing;
 pub mod install;
 pub mod matcher;
 pub mod report;

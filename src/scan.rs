@@ -6,9 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use git2::{Oid, Repository};
-use rayon::prelude::*;
 
 use crate::config::Settings;
 use crate::filter::{self, Baseline};
@@ -16,6 +15,7 @@ use crate::finding::Finding;
 use crate::matcher::Matcher;
 use crate::source::commits::{self, SeenPairs};
 use crate::source::diff::{self, FileChange, FileOutcome};
+use crate::source::repo::par_map;
 use crate::source::{CommitInfo, ScanStats};
 
 /// Reads, matches and filters each change of a staged or named-files scan; findings come
@@ -47,17 +47,10 @@ pub fn scan_changes(
             findings.extend(one(repo, c, stats)?);
         }
     } else {
-        let gitdir = repo.path().to_path_buf();
-        let open =
-            || Repository::open(&gitdir).map_err(|e| anyhow!("reopening the repository: {e}"));
-        let results: Vec<Result<(Vec<Finding>, ScanStats)>> = changes
-            .par_iter()
-            .map_init(open, |repo, c| {
-                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
-                let mut local = ScanStats::default();
-                Ok((one(repo, c, &mut local)?, local))
-            })
-            .collect();
+        let results = par_map(repo, changes, |repo, c| {
+            let mut local = ScanStats::default();
+            Ok((one(repo, c, &mut local)?, local))
+        });
         for r in results {
             let (found, local) = r?;
             stats.absorb(local);
@@ -68,7 +61,7 @@ pub fn scan_changes(
     Ok(findings)
 }
 
-/// Stable report order: by commit (as given by the source), file, line, column, rule.
+/// Stable report order within one scan of units: file, line, column, rule.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule.id).cmp(&(&b.file, b.line, b.column, &b.rule.id))
@@ -93,8 +86,6 @@ pub fn scan_commits(
     baseline: &Baseline,
     progress: &dyn Fn(u64),
 ) -> Result<(Vec<Finding>, ScanStats)> {
-    let gitdir = repo.path().to_path_buf();
-    let open = || Repository::open(&gitdir).map_err(|e| anyhow!("reopening the repository: {e}"));
     let mut seen = SeenPairs::default();
     let mut stats = ScanStats {
         commits: commits.len(),
@@ -103,15 +94,11 @@ pub fn scan_commits(
     let mut findings = Vec::new();
     for batch in commits.chunks(BATCH) {
         // 1. What each commit changed (tree diffs), in parallel.
-        let per_commit: Vec<Result<CommitChanges>> = batch
-            .par_iter()
-            .map_init(open, |repo, oid| {
-                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
-                let mut local = ScanStats::default();
-                let (info, changes) = commits::commit_changes(repo, *oid, &mut local)?;
-                Ok((info, changes, local))
-            })
-            .collect();
+        let per_commit: Vec<Result<CommitChanges>> = par_map(repo, batch, |repo, oid| {
+            let mut local = ScanStats::default();
+            let (info, changes) = commits::commit_changes(repo, *oid, &mut local)?;
+            Ok((info, changes, local))
+        });
         // 2. Drop comparisons already scanned in an earlier commit (in commit order).
         let mut work: Vec<(Arc<CommitInfo>, FileChange)> = Vec::new();
         for r in per_commit {
@@ -125,10 +112,8 @@ pub fn scan_commits(
         }
         // 3. Read, diff, match and filter each change, in parallel; units are dropped as
         //    soon as they are matched, so memory holds one batch of findings, not text.
-        let results: Vec<Result<(Vec<Finding>, ScanStats)>> = work
-            .par_iter()
-            .map_init(open, |repo, (info, change)| {
-                let repo = repo.as_ref().map_err(|e| anyhow!("{e}"))?;
+        let results: Vec<Result<(Vec<Finding>, ScanStats)>> =
+            par_map(repo, &work, |repo, (info, change)| {
                 let mut local = ScanStats::default();
                 let found =
                     match diff::scan_change(repo, change, Some(info), settings.limits, &mut local)?
@@ -139,8 +124,7 @@ pub fn scan_commits(
                         _ => Vec::new(),
                     };
                 Ok((found, local))
-            })
-            .collect();
+            });
         for r in results {
             let (found, local) = r?;
             // `commits` was already counted for the whole run.

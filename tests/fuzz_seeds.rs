@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use keyguard::fuzzing;
+#[path = "../fuzz/entry.rs"]
+mod fuzzing;
+
 use keyguard::matcher::template::Rng;
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {

@@ -186,13 +186,15 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
             let found = m.scan(&check::unit_of(&path, &text)).unwrap();
             for c in found.iter().filter(|c| c.rule.id == r.id) {
                 let prefixed = r.keywords.iter().any(|k| {
-                    c.secret.len() > k.len()
-                        && c.secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+                    c.secret.expose().len() > k.len()
+                        && c.secret.expose().as_bytes()[..k.len()]
+                            .eq_ignore_ascii_case(k.as_bytes())
                 });
                 // (a token whose own text holds base64 punctuation, such as a macaroon's
                 // parts, has no edge a blob could be told apart by)
                 if !prefixed
                     || c.secret
+                        .expose()
                         .contains(|c: char| c.is_whitespace() || "+/,".contains(c))
                 {
                     continue;
@@ -206,7 +208,7 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
                 let blob = format!(
                     "const icon = \"data:image/png;base64,{}{before}{}{after}{}==\";",
                     rng.string(b64, 40).replace('/', "A") + "Q",
-                    c.secret,
+                    c.secret.expose(),
                     rng.string(b64, 24).replace('/', "B")
                 );
                 checked += 1;
@@ -243,7 +245,9 @@ fn prefix_tokens_touched_by_separators_are_found() {
         ] {
             let found = m.scan(&check::unit_of("src/app.txt", &line)).unwrap();
             assert!(
-                found.iter().any(|c| c.rule.id == rule && c.secret == token),
+                found
+                    .iter()
+                    .any(|c| c.rule.id == rule && c.secret.expose() == token),
                 "{rule} not found in {line:?}"
             );
         }

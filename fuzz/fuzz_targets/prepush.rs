@@ -2,6 +2,10 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
+#[path = "../entry.rs"]
+#[allow(dead_code)]
+mod fuzzing;
+
 fuzz_target!(|data: &[u8]| {
-    keyguard::fuzzing::prepush(data);
+    fuzzing::prepush(data);
 });

@@ -2,7 +2,7 @@
 //! no near-miss may be. Used by the test suite (built-in rules), by `keyguard config
 //! check` (custom rules) and by the corpus benchmark.
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 use super::template::{expand, Rng};
 use super::Matcher;
@@ -43,20 +43,56 @@ pub fn rule_matches_at(matcher: &Matcher, rule: &Rule, path: &str, text: &str) -
     Ok(matcher.scan(&unit)?.iter().any(|c| c.rule.id == rule.id))
 }
 
-/// Expands and checks every example and near-miss of `rule`; returns the failures.
-pub fn check_examples(matcher: &Matcher, rule: &Rule, rng: &mut Rng) -> Result<Vec<String>> {
+/// An example that is not reported, or a near-miss that is (or a template that does not
+/// expand): which list (`examples` or `near_misses`), which entry, and what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExampleFailure {
+    pub list: &'static str,
+    pub index: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Expands and checks every example and near-miss of `rule`; returns the failures. The
+/// one checker for built-in rules (the test suite) and custom ones (`config check`).
+pub fn check_examples(
+    matcher: &Matcher,
+    rule: &Rule,
+    rng: &mut Rng,
+) -> Result<Vec<ExampleFailure>> {
     let path = example_path(&rule.path_globs);
     let mut failures = Vec::new();
-    for ex in &rule.examples {
-        let text = expand(ex, rng).map_err(|e| anyhow!("rule {}: {e}", rule.id))?;
-        if !rule_matches_at(matcher, rule, &path, &text)? {
-            failures.push(format!("rule {}: example is not reported: {ex}", rule.id));
-        }
-    }
-    for ex in &rule.near_misses {
-        let text = expand(ex, rng).map_err(|e| anyhow!("rule {}: {e}", rule.id))?;
-        if rule_matches_at(matcher, rule, &path, &text)? {
-            failures.push(format!("rule {}: near-miss is reported: {ex}", rule.id));
+    for (list, entries, must_match) in [
+        ("examples", &rule.examples, true),
+        ("near_misses", &rule.near_misses, false),
+    ] {
+        for (index, ex) in entries.iter().enumerate() {
+            let message = match expand(ex, rng) {
+                Err(e) => Some(format!("rule {}: invalid template in {ex:?}: {e}", rule.id)),
+                Ok(text) => match (must_match, rule_matches_at(matcher, rule, &path, &text)?) {
+                    (true, false) => Some(format!(
+                        "rule {}: example {ex:?} is not reported by this rule",
+                        rule.id
+                    )),
+                    (false, true) => Some(format!(
+                        "rule {}: near-miss {ex:?} is reported by this rule",
+                        rule.id
+                    )),
+                    _ => None,
+                },
+            };
+            if let Some(message) = message {
+                failures.push(ExampleFailure {
+                    list,
+                    index,
+                    message,
+                });
+            }
         }
     }
     Ok(failures)

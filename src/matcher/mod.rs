@@ -1,129 +1,56 @@
-//! The matcher: from a unit's added text to candidate secrets.
+//! The matcher stage: from a unit's added text to candidate secrets.
 //!
-//! Three stages, cheapest first:
-//! 1. a keyword prefilter (every rule's keywords, searched for in the whole added text of
-//!    a file at once; see [`Prefilter`]) picks the rules worth trying;
-//! 2. those rules' regexes run (compiled on first use) and capture the secret;
-//! 3. validators reject what is not a credential: checksums and structure, a minimum
-//!    entropy, placeholders and documentation values, and allowlisted example values.
+//! Three steps, cheapest first:
+//! 1. a keyword prefilter (`prefilter`: every rule's keywords, searched for in the whole
+//!    added text of a file at once) picks the rules worth trying;
+//! 2. those rules' regexes (`rule`: compiled from the rule data, on first use) capture the
+//!    secret, which must stand at a token boundary and outside an allowed context
+//!    (`context`);
+//! 3. validators reject what is not a credential: checksums and structure (`validate`),
+//!    randomness, placeholders and passwords (`randomness`), allowlisted example values
+//!    (`allowlist`).
 //!
-//! Filters that depend on the user's decisions (allowlists, inline markers, baseline)
-//! come after, in `filter`.
+//! This module holds [`Matcher`], which runs the steps; each step's mechanism is in its
+//! own module. The catalogue compiled (`builtin`), the example templates (`template`) and
+//! the checker that runs every rule's examples (`examples`) live here too, because they
+//! run the matcher. Filters that depend on the user's decisions (allowlists, inline
+//! markers, baseline) come after, in `filter`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use anyhow::{anyhow, Result};
 use memchr::memmem;
 
 pub mod allowlist;
 pub mod builtin;
+mod context;
 pub mod examples;
+mod prefilter;
 pub mod randomness;
 pub mod rule;
+pub mod secret;
 pub mod template;
 pub mod validate;
 
 pub use allowlist::SecretAllowlist;
 pub use builtin::{builtin, builtin_allowlist};
 pub use rule::{compile_rule, ContextAllow, Origin, PrefixBoundary, Remediation, Rule};
+pub use secret::{fingerprint, mask, Secret};
+
+use context::{at_token_boundary, context_allows};
+use prefilter::Prefilter;
 
 use crate::source::ScanUnit;
 
-/// A secret the matcher found, before user filters.
-#[derive(Clone)]
+/// A secret the matcher found, before user filters. Its `Debug` shows the secret masked.
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub rule: Arc<Rule>,
     /// Byte range of the secret in the unit's text.
     pub start: usize,
     pub end: usize,
-    pub secret: String,
-}
-
-/// Masked like every output: a `{:?}` in a log or a panic message must not print a key.
-impl std::fmt::Debug for Candidate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Candidate")
-            .field("rule", &self.rule.id)
-            .field("start", &self.start)
-            .field("end", &self.end)
-            .field(
-                "secret",
-                &crate::finding::mask(&self.secret, &self.rule.keywords),
-            )
-            .finish()
-    }
-}
-
-/// Finds which keywords occur in a text, case-insensitively.
-///
-/// A typical commit adds a few kilobytes. Searching those for each keyword with SIMD
-/// substring search (`memmem`) takes a fraction of a millisecond, whereas building one
-/// Aho-Corasick automaton over hundreds of keywords takes longer than git's whole diff.
-/// So small scans use the finders, and once a run has searched more than
-/// [`FINDER_BUDGET`] bytes that way (a big commit, a history scan) the automaton is built,
-/// once, and used for everything after.
-struct Prefilter {
-    /// Lower-cased, distinct.
-    keywords: Vec<String>,
-    finders: Vec<memmem::Finder<'static>>,
-    automaton: OnceLock<Option<AhoCorasick>>,
-    searched: AtomicUsize,
-}
-
-/// Bytes searched keyword by keyword before building the automaton pays off.
-const FINDER_BUDGET: usize = 16 * 1024;
-
-impl Prefilter {
-    fn new(keywords: Vec<String>) -> Self {
-        let finders = keywords
-            .iter()
-            .map(|k| memmem::Finder::new(k.as_bytes()).into_owned())
-            .collect();
-        Prefilter {
-            keywords,
-            finders,
-            automaton: OnceLock::new(),
-            searched: AtomicUsize::new(0),
-        }
-    }
-
-    fn automaton(&self) -> Option<&AhoCorasick> {
-        self.automaton
-            .get_or_init(|| {
-                // Overlapping search (every keyword, even inside another) cannot use the
-                // SIMD prefilters, so the automaton's own speed is all there is: a DFA
-                // (built once, for big scans only) runs it about twice as fast as an NFA.
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&self.keywords)
-                    .ok()
-            })
-            .as_ref()
-    }
-
-    /// Calls `found` with the index of every keyword that occurs in `text`.
-    fn each_hit(&self, text: &str, mut found: impl FnMut(usize)) {
-        let before = self.searched.fetch_add(text.len(), Ordering::Relaxed);
-        if before + text.len() > FINDER_BUDGET {
-            if let Some(ac) = self.automaton() {
-                for m in ac.find_overlapping_iter(text) {
-                    found(m.pattern().as_usize());
-                }
-                return;
-            }
-        }
-        let lower = text.to_ascii_lowercase();
-        for (i, f) in self.finders.iter().enumerate() {
-            if f.find(lower.as_bytes()).is_some() {
-                found(i);
-            }
-        }
-    }
+    pub secret: Secret,
 }
 
 /// All rules in force, with their prefilter.
@@ -134,6 +61,8 @@ pub struct Matcher {
     keyword_rules: Vec<Vec<usize>>,
     /// Rules without keywords: always tried.
     always: Vec<usize>,
+    /// Lower-cased keywords of rules that own the values they prefix (`owns_values`).
+    owned_prefixes: Vec<String>,
     /// Allowlisted published example values (from the built-in `[allowlist]`).
     global_allow: &'static SecretAllowlist,
 }
@@ -158,7 +87,13 @@ impl Matcher {
                 keyword_rules[at].push(i);
             }
         }
+        let owned_prefixes = rules
+            .iter()
+            .filter(|r| r.owns_values)
+            .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+            .collect();
         Ok(Matcher {
+            owned_prefixes,
             rules,
             prefilter: Prefilter::new(keywords),
             keyword_rules,
@@ -237,7 +172,7 @@ impl Matcher {
                         rule: Arc::clone(rule),
                         start: m.start(),
                         end: m.end(),
-                        secret: secret.into_owned(),
+                        secret: Secret::new(secret.into_owned()),
                     });
                 }
             }
@@ -272,7 +207,7 @@ impl Matcher {
             rule: Arc::clone(rule),
             start,
             end,
-            secret: unit.path.clone(),
+            secret: Secret::new(unit.path.clone()),
         });
         Ok(())
     }
@@ -350,9 +285,21 @@ impl Matcher {
         false
     }
 
+    /// A value that starts with the fixed prefix of a rule that owns its format: only that
+    /// rule judges it (see `RuleSpec::owns_values`).
+    fn owned_by_format_rule(&self, secret: &str) -> bool {
+        let s = secret.as_bytes();
+        self.owned_prefixes
+            .iter()
+            .any(|p| s.len() > p.len() && s[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+    }
+
     /// Stage 3: is this capture really a credential?
     pub fn is_credential(&self, rule: &Rule, secret: &str) -> bool {
         if secret.is_empty() {
+            return false;
+        }
+        if rule.is_heuristic() && self.owned_by_format_rule(secret) {
             return false;
         }
         if !passes_validators(rule, secret) {
@@ -406,106 +353,6 @@ fn made_of_allowed_words(rule: &Rule, value: &str) -> bool {
     pieces.peek().is_some() && pieces.all(|p| rule.allowlist.allows(p))
 }
 
-/// For a match that starts with one of the rule's keywords (a fixed token prefix): the
-/// token is not a slice of a longer base64 run. Inside an embedded image, `…Zt+cio`
-/// followed by 32 letters and digits and `+Qx…` is not a crates.io token: the regex's own
-/// boundaries (`[^A-Za-z0-9_]`) let `+` and `/` through.
-///
-/// What counts is how much of the base64 alphabet's letters, digits and `+` surrounds the
-/// token: a blob puts dozens of them on either side, while a real token sits after a
-/// separator (`=`, a quote, `://`, `/` in a URL path, an escaped `\n`) with at most a few
-/// such characters touching it. One `/` right at the token is looked past: URL path
-/// segments are short (`/v1/ghp_…/items`, `https://ghp_…@github.com`), a blob's are not.
-fn at_token_boundary(rule: &Rule, text: &[u8], start: usize, end: usize, secret: &str) -> bool {
-    /// Letters, digits and `+` touching a token, before and after together, beyond which
-    /// it is taken for a slice of a blob.
-    const BLOB_RUN: usize = 16;
-    if rule.prefix_boundary == PrefixBoundary::None || rule.is_heuristic() || rule.file_rule {
-        return true;
-    }
-    let prefixed = rule.keywords.iter().any(|k| {
-        k.len() >= 2
-            && secret.len() > k.len()
-            && secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
-    });
-    if !prefixed {
-        return true;
-    }
-    // The letters, digits and `+` on one side, looking past one `/` right at the token
-    // (a blob's `…x/cio…/…` is as much a blob; a path's `/v1/ghp_…` is not).
-    fn side<'a>(mut bytes: impl Iterator<Item = &'a u8> + Clone) -> usize {
-        let run = |c: &&u8| c.is_ascii_alphanumeric() || **c == b'+';
-        if bytes.clone().next() == Some(&b'/') {
-            bytes.next();
-        }
-        bytes.take_while(run).count()
-    }
-    let before = side(text[..start.min(text.len())].iter().rev());
-    let after = side(text.get(end..).unwrap_or_default().iter());
-    before + after < BLOB_RUN
-}
-
-/// Whether one of the rule's `context_allow` entries drops the match at `start..end`.
-fn context_allows(rule: &Rule, unit: &ScanUnit, start: usize, end: usize, secret: &str) -> bool {
-    let text = unit.text.as_bytes();
-    rule.context_allow.iter().any(|c| {
-        c.secret
-            .as_ref()
-            .is_none_or(|r| r.is_match(secret.as_bytes()))
-            && (c.near.is_none() && c.not_near.is_none() || {
-                let w = window(unit, start, end, c.lines);
-                c.near.as_ref().is_none_or(|r| r.is_match(&w))
-                    && c.not_near.as_ref().is_none_or(|r| !r.is_match(&w))
-            })
-            && c.file.as_ref().is_none_or(|r| r.is_match(text))
-    })
-}
-
-/// The lines of the file within `lines` of the lines holding `start..end`, in file order,
-/// each ending in `\n`. They come from the whole file (`unit.source`) when the unit holds
-/// only some of its lines: added text joins the hunks of a file, so a line that follows in
-/// the text may be far away in the file, and the line that decides (`cat > ~/.netrc`) may
-/// be unchanged. Without a source every line is in the text, and it is read instead.
-/// Runs only for a candidate match of a rule with context conditions.
-fn window(unit: &ScanUnit, start: usize, end: usize, lines: usize) -> Vec<u8> {
-    let text = unit.text.as_bytes();
-    let ls = &unit.lines;
-    if ls.is_empty() {
-        return text.to_vec();
-    }
-    let first = ls
-        .partition_point(|&(off, _)| off <= start)
-        .saturating_sub(1);
-    let last = ls
-        .partition_point(|&(off, _)| off < end)
-        .saturating_sub(1)
-        .max(first);
-    let lines = u32::try_from(lines).unwrap_or(u32::MAX);
-    let low = ls[first].1.saturating_sub(lines).max(1);
-    let high = ls[last].1.saturating_add(lines);
-    let mut out = Vec::new();
-    let mut push = |line: &[u8]| {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        out.extend_from_slice(line.strip_suffix(b"\r").unwrap_or(line));
-        out.push(b'\n');
-    };
-    match &unit.source {
-        Some(source) => crate::source::diff::lines_of(source)
-            .skip_while(|&(no, _)| no < low)
-            .take_while(|&(no, _)| no <= high)
-            .for_each(|(_, line)| push(line)),
-        None => {
-            for (i, &(off, no)) in ls.iter().enumerate() {
-                if (first..=last).contains(&i) || (low..=high).contains(&no) {
-                    let to = ls.get(i + 1).map_or(text.len(), |l| l.0).min(text.len());
-                    push(&text[off.min(to)..to]);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
 fn passes_validators(rule: &Rule, secret: &str) -> bool {
     rule.validators
@@ -543,56 +390,12 @@ fn replaces(c: &Candidate, k: &Candidate) -> bool {
 }
 
 #[cfg(test)]
-mod prefilter_tests {
-    use super::*;
-
-    fn hits(p: &Prefilter, text: &str) -> Vec<usize> {
-        let mut v = Vec::new();
-        p.each_hit(text, |k| v.push(k));
-        v.sort_unstable();
-        v.dedup();
-        v
-    }
-
-    #[test]
-    fn finders_and_automaton_agree() {
-        let kws: Vec<String> = ["sk-proj-", "ghp_", "akia", "password", "t3blbkfj"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let texts = [
-            "x = SK-PROJ-abc and ghp_",
-            "nothing here",
-            "AKIA Password T3BlbkFJ",
-            "pass word",
-        ];
-        let small = Prefilter::new(kws.clone());
-        let by_finders: Vec<Vec<usize>> = texts.iter().map(|t| hits(&small, t)).collect();
-        let big = Prefilter::new(kws);
-        big.searched.store(FINDER_BUDGET, Ordering::Relaxed);
-        let by_automaton: Vec<Vec<usize>> = texts.iter().map(|t| hits(&big, t)).collect();
-        assert!(
-            big.automaton.get().is_some(),
-            "the automaton path was not taken"
-        );
-        assert_eq!(by_finders, by_automaton);
-        assert_eq!(by_finders[0], vec![0, 1]);
-        assert_eq!(by_finders[2], vec![2, 3, 4]);
-        assert!(by_finders[1].is_empty() && by_finders[3].is_empty());
-    }
-}
-
-#[cfg(test)]
-mod context_tests {
+mod tests {
     use super::*;
     use crate::matcher::template::{expand, Rng};
 
     fn matcher() -> Matcher {
-        Matcher::new(
-            crate::matcher::builtin().unwrap().to_vec(),
-            crate::matcher::builtin_allowlist().unwrap(),
-        )
-        .unwrap()
+        Matcher::new(builtin().unwrap().to_vec(), builtin_allowlist().unwrap()).unwrap()
     }
 
     /// `{:?}` of a candidate shows the masked form, never the key.
@@ -604,7 +407,7 @@ mod context_tests {
         u.push_line(1, format!("token = \"{key}\"").as_bytes());
         let found = m.scan(&u).unwrap();
         assert!(
-            found.iter().any(|c| c.secret == key),
+            found.iter().any(|c| c.secret.expose() == key),
             "{} candidates",
             found.len()
         );
@@ -613,61 +416,31 @@ mod context_tests {
         assert!(shown.contains("github-pat"), "{shown}");
     }
 
-    /// A context line counts when it is near in the file, not merely next in the added
-    /// text: two hunks of one commit are joined in the unit's text.
+    /// A value of a format some rule owns (`owns_values`) is that rule's alone to judge:
+    /// generic rules report neither a Google key in a Firebase config nor a made-up
+    /// GitHub token with a wrong checksum, and still report the same random body alone.
     #[test]
-    fn context_is_near_in_the_file_not_in_the_added_text() {
+    fn generic_rules_leave_owned_formats_to_their_rule() {
         let m = matcher();
-        let value = expand("{{hex:64}}", &mut Rng::new(3)).unwrap();
-        let unit = |second_line: u32| {
-            let mut u = ScanUnit::new("src/vectors.rs".into(), None);
-            u.push_line(10, b"// RFC 8032 section 7.1, TEST 1");
-            u.push_line(
-                second_line,
-                format!("const SECRET_KEY = \"{value}\";").as_bytes(),
-            );
-            u
-        };
-        let rules_at = |u: &ScanUnit| -> Vec<String> {
-            m.scan(u)
+        let mut rng = Rng::new(3);
+        let rules_at = |text: String| -> Vec<String> {
+            let mut u = ScanUnit::new("src/config.js".into(), None);
+            u.push_line(1, text.as_bytes());
+            m.scan(&u)
                 .unwrap()
                 .into_iter()
                 .map(|c| c.rule.id.clone())
                 .collect()
         };
-        assert!(rules_at(&unit(11)).is_empty(), "a cited test vector");
-        // The citation unchanged, read from the whole file around the line that changed
-        // (a byte order mark and CRLF line ends do not shift the lines).
-        let file = |citation: u32| {
-            let mut f = b"\xef\xbb\xbf".to_vec();
-            for no in 1..=420u32 {
-                match no {
-                    _ if no == citation => f.extend_from_slice(b"// RFC 8032 section 7.1, TEST 1"),
-                    400 => {
-                        f.extend_from_slice(format!("const SECRET_KEY = \"{value}\";").as_bytes())
-                    }
-                    _ => f.extend_from_slice(format!("let x{no} = {no};").as_bytes()),
-                }
-                f.extend_from_slice(b"\r\n");
-            }
-            f
-        };
-        let changed = |citation: u32| {
-            let mut u = ScanUnit::new("src/vectors.rs".into(), None);
-            u.push_line(
-                400,
-                format!("const SECRET_KEY = \"{value}\";\r\n").as_bytes(),
-            );
-            u.source = Some(Arc::from(file(citation)));
-            u
-        };
-        assert!(rules_at(&changed(397)).is_empty(), "a citation in the file");
-        assert_eq!(rules_at(&changed(390)), ["generic-secret"], "too far above");
-        assert_eq!(rules_at(&changed(410)), ["generic-secret"], "too far below");
+        let body = expand("{{b64url:35}}", &mut rng).unwrap();
         assert_eq!(
-            rules_at(&unit(400)),
-            ["generic-secret"],
-            "far from the citation"
+            rules_at(format!("client_secret = \"Zx9q{body}\"")),
+            ["generic-secret"]
         );
+        assert!(rules_at(format!("client_secret = \"AIza{body}\""))
+            .iter()
+            .all(|r| r != "generic-secret"));
+        let token = expand("{{begin}}ghp_{{b62:30}}{{crc:github:bad}}", &mut rng).unwrap();
+        assert!(rules_at(format!("client_secret = \"{token}\"")).is_empty());
     }
 }

@@ -44,6 +44,8 @@ pub struct Rule {
     pub value_gate: bool,
     /// See `RuleSpec::keywords_match_case`.
     pub keywords_match_case: bool,
+    /// See `RuleSpec::owns_values`.
+    pub owns_values: bool,
     /// Compiled from `path_globs` on first use (eagerly for custom rules, to validate them).
     paths: OnceLock<Option<GlobSet>>,
     /// The `paths` globs as written (for examples and listings).
@@ -275,6 +277,7 @@ pub fn compile_rule(
         min_randomness: spec.min_randomness,
         value_gate: spec.value_gate,
         keywords_match_case: spec.keywords_match_case,
+        owns_values: spec.owns_values,
         // Built-in globs are checked by the test suite and compiled when first needed;
         // a user's are compiled now so that a bad one is a located error.
         paths: match origin {

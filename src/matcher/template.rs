@@ -22,7 +22,7 @@ use base64::Engine;
 
 use super::validate;
 
-pub const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+use super::validate::checksum::{B62, BECH32};
 const B64URL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const HEX: &[u8] = b"0123456789abcdef";
@@ -34,7 +34,6 @@ const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 const ALNUM_UP: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-pub const BECH32: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 /// Upper-case Bech32, as age prints identities.
 const BECH32_UP: &[u8] = b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L";
 
@@ -259,9 +258,9 @@ mod tests {
         let mut rng = Rng::new(3);
         let s = expand("t = {{begin}}ghp_{{b62:30}}{{crc:github}}", &mut rng).unwrap();
         let token = s.strip_prefix("t = ").unwrap();
-        assert!(validate::run("github-crc32", token));
+        assert!(validate::Validator::GithubCrc32.check_with(token, None));
         let bad = expand("{{begin}}ghp_{{b62:30}}{{crc:github:bad}}", &mut rng).unwrap();
-        assert!(!validate::run("github-crc32", &bad));
+        assert!(!validate::Validator::GithubCrc32.check_with(&bad, None));
     }
 
     #[test]

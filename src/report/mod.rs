@@ -3,7 +3,9 @@
 
 pub mod human;
 pub mod json;
+pub mod rules;
 pub mod sarif;
+pub mod settings;
 
 use crate::finding::{Allowed, Finding};
 use crate::source::ScanStats;

@@ -3,7 +3,7 @@
 //! One schema, one parser: a built-in rule file is just a `.keyguard.toml` that holds
 //! nothing but `[[rules]]` (and possibly an `[allowlist]`). Everything here is plain
 //! data deserialized with serde; turning it into something that can match lives in
-//! [`crate::rules::compile`].
+//! `crate::matcher::rule`.
 
 use std::collections::BTreeMap;
 
@@ -162,6 +162,13 @@ pub struct RuleSpec {
     /// every text that merely says `public_`.
     #[serde(default)]
     pub keywords_match_case: bool,
+    /// A value that starts with one of this rule's keywords (its fixed token prefix) is of
+    /// this rule's format, and only this rule judges it: heuristic rules (generic secrets
+    /// and passwords) leave it alone. A real token is reported here; a made-up example
+    /// that fails this rule's checksum (`ghp_` + 36 characters with a wrong CRC, a
+    /// truncated PyPI macaroon) is reported by nothing.
+    #[serde(default)]
+    pub owns_values: bool,
     /// Only files whose repo-relative path matches one of these globs.
     #[serde(default)]
     pub paths: Vec<Spanned<String>>,
@@ -170,7 +177,7 @@ pub struct RuleSpec {
     pub file_rule: bool,
     pub severity: Option<Severity>,
     pub remediation: Option<RemediationSpec>,
-    /// Text that must be reported by this rule (templates, see `rules::template`).
+    /// Text that must be reported by this rule (templates, see `matcher::template`).
     #[serde(default)]
     pub examples: Vec<String>,
     /// Near-misses that must not be reported by this rule.

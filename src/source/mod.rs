@@ -11,6 +11,7 @@ pub mod diff;
 pub mod history;
 pub mod index;
 pub mod push;
+pub mod repo;
 pub mod staged;
 
 use std::sync::Arc;

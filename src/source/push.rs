@@ -128,6 +128,45 @@ fn remote_globs(repo: &Repository, remote: Option<&str>, url: Option<&str>) -> V
         .collect()
 }
 
+/// The push the pre-commit framework describes in `PRE_COMMIT_FROM_REF` (what the
+/// remote has, empty or all zeros for a new branch) and `PRE_COMMIT_TO_REF` (what is
+/// pushed), as one pre-push input line. The framework consumes git's pre-push input
+/// itself and passes the push in its environment instead: without this, a framework
+/// pre-push would scan nothing and pass.
+pub fn framework_push_line(repo: &Repository) -> Result<Option<PushLine>> {
+    let Some(to) = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    let resolve = |rev: &str| -> Result<git2::Oid> {
+        Ok(repo
+            .revparse_single(rev)
+            .with_context(|| {
+                format!("PRE_COMMIT_*_REF names {rev:?}, which is not in this repository")
+            })?
+            .id())
+    };
+    let local = resolve(&to)?;
+    let remote = match std::env::var("PRE_COMMIT_FROM_REF")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(from) if from.bytes().any(|b| b != b'0') => {
+            resolve(&from).unwrap_or(git2::Oid::zero())
+        }
+        _ => git2::Oid::zero(),
+    };
+    let branch = std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default();
+    Ok(Some(PushLine {
+        local_ref: std::env::var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|_| to.clone()),
+        local,
+        remote_ref: branch,
+        remote,
+    }))
+}
+
 /// The commits the push would send, oldest first.
 pub fn commits_to_push(
     repo: &Repository,

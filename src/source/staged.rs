@@ -16,59 +16,6 @@ use super::diff::{self, blob_at, Changed, FileChange};
 use super::index::{self, IndexFile};
 use super::ScanStats;
 
-/// Opens the repository the way git's hooks see it (honouring `GIT_DIR`,
-/// `GIT_INDEX_FILE`, `GIT_WORK_TREE`, and discovery from the current directory).
-pub fn open_repo() -> Result<Repository> {
-    let repo = Repository::open_from_env()
-        .map_err(|e| explain_open_error(&e))
-        .with_context(|| {
-            let cwd = std::env::current_dir()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            format!("cannot open a git repository at {cwd}")
-        })?;
-    use_work_tree_from_env(&repo)?;
-    Ok(repo)
-}
-
-/// Gives the repository the work tree git was told to use, as git itself would.
-///
-/// A bare repository used with a work tree (the dotfiles pattern, `git
-/// --git-dir=~/.dotfiles --work-tree=~ commit`) has `core.bare = true`, and git exports
-/// `GIT_WORK_TREE` (often just `.`, relative to the hook's working directory, the work
-/// tree root) to its hooks. git lets that variable override `core.bare`; libgit2 ignores
-/// it when `core.bare` is set, and resolves a relative one against the git dir instead of
-/// the current directory. Without this, such a repository looked bare and every commit
-/// was blocked with "nothing staged to scan". A repository with no work tree at all stays
-/// bare.
-fn use_work_tree_from_env(repo: &Repository) -> Result<()> {
-    let Some(value) = std::env::var_os("GIT_WORK_TREE").filter(|v| !v.is_empty()) else {
-        return Ok(());
-    };
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    let dir = cwd.join(&value);
-    let dir = dir.canonicalize().with_context(|| {
-        format!(
-            "GIT_WORK_TREE names {}, which is not a folder",
-            Path::new(&value).display()
-        )
-    })?;
-    repo.set_workdir(&dir, false)
-        .with_context(|| format!("using {} as the work tree", dir.display()))
-}
-
-/// Turns libgit2's opening errors into advice a user can act on.
-pub fn explain_open_error(e: &git2::Error) -> anyhow::Error {
-    let msg = e.message();
-    if e.code() == ErrorCode::NotFound {
-        anyhow::anyhow!("not a git repository (or any parent directory)")
-    } else if msg.contains("objectformat") || msg.contains("sha256") {
-        anyhow::anyhow!("SHA-256 repositories are not supported yet by libgit2, which keyguard reads git with ({msg})")
-    } else {
-        anyhow::anyhow!("{msg}")
-    }
-}
-
 fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
     match repo.head() {
         Ok(head) => Ok(Some(head.peel_to_tree().context("reading HEAD's tree")?)),

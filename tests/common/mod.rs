@@ -16,7 +16,7 @@ pub fn keyguard_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_keyguard"))
 }
 
-/// A fresh, random-looking credential from a template (see `rules::template`).
+/// A fresh, random-looking credential from a template (see `matcher::template`).
 pub fn key(template: &str) -> String {
     // A per-process counter keeps two keys made in the same clock tick distinct.
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

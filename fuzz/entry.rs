@@ -1,13 +1,14 @@
-//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz), kept in the library so that
-//! a plain test can replay the seed corpora on stable Rust too. Each one must never panic,
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz). Not part of the shipped
+//! library: the fuzz targets and the seed-replay test (`tests/`) include this file, so a
+//! plain test replays the seed corpora on stable Rust too. Each one must never panic,
 //! whatever the input; the matcher entry also checks the masking invariant.
 
 use std::sync::LazyLock;
 
-use crate::finding::{fingerprint, mask};
-use crate::matcher::{self, examples, template, Matcher, Origin};
-use crate::rules::{self, SourceText};
-use crate::source::push;
+use keyguard::matcher::{self, examples, template, Matcher, Origin};
+use keyguard::matcher::{fingerprint, mask};
+use keyguard::rules::{self, SourceText};
+use keyguard::source::push;
 
 static MATCHER: LazyLock<Option<Matcher>> = LazyLock::new(|| {
     let rules = matcher::builtin().ok()?.to_vec();
@@ -43,8 +44,8 @@ pub fn matcher(data: &[u8]) {
     let unit = examples::unit_of("fuzz/input.txt", &text);
     let Ok(found) = m.scan(&unit) else { return };
     for c in found {
-        let masked = mask(&c.secret, &c.rule.keywords);
-        let chars: Vec<char> = c.secret.chars().collect();
+        let masked = mask(c.secret.expose(), &c.rule.keywords);
+        let chars: Vec<char> = c.secret.expose().chars().collect();
         if chars.len() >= 24 {
             for w in chars.windows(24) {
                 let run: String = w.iter().collect();
@@ -54,7 +55,7 @@ pub fn matcher(data: &[u8]) {
                 );
             }
         }
-        let _ = fingerprint(&c.rule.id, &c.secret);
+        let _ = fingerprint(&c.rule.id, c.secret.expose());
         let _ = unit.locate(c.start);
     }
 }
@@ -89,7 +90,7 @@ pub fn prepush(data: &[u8]) {
 /// Arbitrary bytes as an index file: decoding never panics, and what it accepts is
 /// internally consistent (every entry has a path; lookups find what the list holds).
 pub fn index(data: &[u8]) {
-    if let Some(idx) = crate::source::index::IndexFile::parse(data) {
+    if let Some(idx) = keyguard::source::index::IndexFile::parse(data) {
         for e in idx.entries.iter().take(64) {
             assert!(!e.path.is_empty());
             // Entries come out in git's order, so every stage-0 entry can be looked up.

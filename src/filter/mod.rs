@@ -5,42 +5,14 @@
 //! but mark it allowed, so summaries can count them and `--show-allowed` can list them:
 //! an allow marker must stay visible in code review.
 
-use std::collections::HashSet;
-use std::path::Path;
+pub mod baseline;
 
-use anyhow::{Context, Result};
+pub use baseline::Baseline;
 
 use crate::config::Settings;
-use crate::finding::{fingerprint, mask, Allowed, Finding, Secret};
-use crate::matcher::Candidate;
+use crate::finding::{Allowed, Finding};
+use crate::matcher::{fingerprint, mask, Candidate};
 use crate::source::ScanUnit;
-
-/// Fingerprints accepted by a baseline file.
-#[derive(Debug, Default)]
-pub struct Baseline {
-    pub fingerprints: HashSet<String>,
-}
-
-impl Baseline {
-    /// Reads a baseline: one fingerprint per line, `#` comments and blank lines ignored.
-    /// A missing file is an empty baseline.
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Baseline::default()),
-            Err(e) => {
-                return Err(e).with_context(|| format!("reading baseline {}", path.display()))
-            }
-        };
-        let fingerprints = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_string)
-            .collect();
-        Ok(Baseline { fingerprints })
-    }
-}
 
 /// Applies every filter to one unit's candidates.
 pub fn apply(
@@ -59,11 +31,11 @@ pub fn apply(
     let mut out = Vec::with_capacity(candidates.len());
     let mut spans = Vec::with_capacity(candidates.len());
     for c in candidates {
-        if !c.rule.file_rule && settings.allow_secrets.allows(&c.secret) {
+        if !c.rule.file_rule && settings.allow_secrets.allows(c.secret.expose()) {
             continue;
         }
         let (line, column, _) = unit.locate(c.start);
-        let fp = fingerprint(&c.rule.id, &c.secret);
+        let fp = fingerprint(&c.rule.id, c.secret.expose());
         let allowed = if unit.is_allowed_line(line) {
             Some(Allowed::Inline)
         } else if settings.allow_fingerprints.contains(&fp) {
@@ -74,9 +46,9 @@ pub fn apply(
             None
         };
         let masked = if c.rule.file_rule {
-            c.secret.clone()
+            c.secret.expose().to_string()
         } else {
-            mask(&c.secret, &c.rule.keywords)
+            mask(c.secret.expose(), &c.rule.keywords)
         };
         out.push(Finding {
             severity: c.rule.severity,
@@ -85,7 +57,7 @@ pub fn apply(
             line,
             column,
             commit: unit.commit.clone(),
-            secret: Secret::new(c.secret),
+            secret: c.secret,
             masked,
             fingerprint: fp,
             allowed,

@@ -11,19 +11,17 @@
 //!   `[severity]`);
 //! - a relative `extends` path is relative to the file that contains it.
 
+mod build;
+
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use globset::{GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 
-use crate::matcher::allowlist::build_secret_allowlist;
-use crate::matcher::rule::parse_globs;
-use crate::matcher::{
-    self, compile_rule, examples, template, Matcher, Origin, Rule, SecretAllowlist,
-};
-use crate::rules::schema::{AllowlistSpec, ConfigDoc, Severity};
+use crate::matcher::{self, examples, template, Matcher, Origin, Rule, SecretAllowlist};
+use crate::rules::schema::{ConfigDoc, Severity};
 use crate::rules::{self, ConfigError, SourceText};
 use crate::source::Limits;
 
@@ -191,243 +189,7 @@ pub fn load(explicit: Option<&Path>, repo_root: Option<&Path>) -> Result<Setting
         }
         None => Vec::new(),
     };
-    build(builtin, &chain, repo_root)
-}
-
-/// `file:line:column` of a span, for messages that point at a second place.
-fn site(file: &Loaded, span: Range<usize>) -> String {
-    let (line, col) = rules::line_col(&file.text, span.start);
-    format!("{}:{line}:{col}", file.name)
-}
-
-/// The shape of a fingerprint as reports print it: `rule-id:hex`.
-fn looks_like_fingerprint(fp: &str) -> bool {
-    fp.rsplit_once(':').is_some_and(|(id, hash)| {
-        !id.is_empty()
-            && hash.len() >= 8
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-fn build(
-    builtin: &'static [Arc<Rule>],
-    chain: &[Loaded],
-    repo_root: Option<&Path>,
-) -> Result<Settings, ConfigError> {
-    let builtin_ids: HashSet<&str> = builtin.iter().map(|r| r.id.as_str()).collect();
-    let mut custom: Vec<(Rule, String)> = Vec::new();
-    let mut disabled: Vec<String> = Vec::new();
-    let mut severity: BTreeMap<String, Severity> = BTreeMap::new();
-    let mut limits = Limits::default();
-    let mut baseline = None;
-    let mut path_globs = GlobSetBuilder::new();
-    let mut allow_path_patterns = Vec::new();
-    let mut allow_secrets = SecretAllowlist::default();
-    let mut allow_fingerprints = HashSet::new();
-    let mut warnings = Vec::new();
-
-    // First pass: custom rules from every file, so `disable`/`severity` can name them.
-    for file in chain {
-        let src = file.src();
-        for spec in &file.doc.rules {
-            let rule = compile_rule(&src, spec, Origin::Custom(file.name.clone()))?;
-            let here = site(file, spec.id.span());
-            if builtin_ids.contains(rule.id.as_str()) {
-                return Err(src.error(
-                    spec.id.span(),
-                    format!("rules[{}].id", rule.id),
-                    format!(
-                        "duplicate rule id {:?}: a built-in rule has this id; give yours \
-                         another id (to replace the built-in, also `disable` it)",
-                        rule.id
-                    ),
-                ));
-            }
-            if let Some((_, other)) = custom.iter().find(|(r, _)| r.id == rule.id) {
-                let across = if other.starts_with(&format!("{}:", file.name)) {
-                    ""
-                } else {
-                    "; ids must be unique across `extends` files (to replace a base rule, \
-                     `disable` it and give yours another id)"
-                };
-                return Err(src.error(
-                    spec.id.span(),
-                    format!("rules[{}].id", rule.id),
-                    format!(
-                        "duplicate rule id {:?}, first defined at {other}{across}",
-                        rule.id
-                    ),
-                ));
-            }
-            if rule.keywords.is_empty() && !rule.file_rule {
-                warnings.push(format!(
-                    "{here}: rules[{}].keywords: rule {:?} has no `keywords`, so its regex \
-                     runs on every added line, which is slow; add a literal every match \
-                     contains (e.g. its prefix)",
-                    rule.id, rule.id
-                ));
-            }
-            custom.push((rule, here));
-        }
-    }
-    let known: Vec<&str> = builtin
-        .iter()
-        .map(|r| r.id.as_str())
-        .chain(custom.iter().map(|(r, _)| r.id.as_str()))
-        .collect();
-    let check_id =
-        |src: &SourceText, span: Range<usize>, field: &str, id: &str| -> Result<(), ConfigError> {
-            if known.contains(&id) {
-                return Ok(());
-            }
-            let hint = known
-                .iter()
-                .map(|k| (strsim::jaro_winkler(id, k), *k))
-                .filter(|(s, _)| *s > 0.8)
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, k)| format!("; did you mean {k:?}?"))
-                .unwrap_or_default();
-            Err(src.error(
-                span,
-                field,
-                format!("unknown rule id {id:?}{hint} (`keyguard rules` lists them)"),
-            ))
-        };
-
-    for file in chain {
-        let src = file.src();
-        let doc = &file.doc;
-        for d in &doc.disable {
-            check_id(&src, d.span(), "disable", d.get_ref())?;
-            if !disabled.contains(d.get_ref()) {
-                disabled.push(d.get_ref().clone());
-            }
-        }
-        for (id, sev) in &doc.severity {
-            check_id(&src, sev.span(), &format!("severity.{id}"), id)?;
-            severity.insert(id.clone(), *sev.get_ref());
-        }
-        if let Some(size) = &doc.scan.max_file_size {
-            if size.get_ref().0 == 0 {
-                return Err(src.error(
-                    size.span(),
-                    "scan.max_file_size",
-                    "a size of 0 would skip every file; use e.g. \"10MiB\"",
-                ));
-            }
-            limits.max_file_size = size.get_ref().0;
-        }
-        if let Some(b) = &doc.baseline {
-            baseline = Some(file.path.parent().unwrap_or(Path::new(".")).join(b));
-        }
-        let AllowlistSpec {
-            paths,
-            fingerprints,
-            ..
-        } = &doc.allowlist;
-        // Each file's globs are parsed against that file's text, so a bad glob in a base
-        // file is reported in the base file; then they all go into one set.
-        for p in paths {
-            let globs = parse_globs(&src, "allowlist.paths", std::slice::from_ref(p))?;
-            let mut one = GlobSetBuilder::new();
-            for g in &globs {
-                one.add(g.clone());
-                path_globs.add(g.clone());
-            }
-            if one.build().is_ok_and(|set| {
-                ["README", "src/main.rs", "a/b/c.txt"]
-                    .iter()
-                    .all(|f| set.is_match(f))
-            }) {
-                warnings.push(format!(
-                    "{}: allowlist.paths: {:?} matches every file, so nothing will be scanned",
-                    site(file, p.span()),
-                    p.get_ref()
-                ));
-            }
-            allow_path_patterns.push(p.get_ref().clone());
-        }
-        let part = build_secret_allowlist(&src, "allowlist", &doc.allowlist)?;
-        allow_secrets.extend(part);
-        for fp in fingerprints {
-            if !looks_like_fingerprint(fp.get_ref()) {
-                return Err(src.error(
-                    fp.span(),
-                    "allowlist.fingerprints",
-                    format!(
-                        "{:?} is not a fingerprint: copy the `fingerprint` of a finding from \
-                         the report (`rule-id:hex`, e.g. from `--format json`)",
-                        fp.get_ref()
-                    ),
-                ));
-            }
-            allow_fingerprints.insert(fp.get_ref().clone());
-        }
-    }
-    let allow_paths = if allow_path_patterns.is_empty() {
-        None
-    } else {
-        // Every glob already parsed; building the set can only fail on resource limits,
-        // which are reported at the first path entry of the last file that has one.
-        let located = chain
-            .iter()
-            .rev()
-            .find_map(|f| f.doc.allowlist.paths.first().map(|p| (f, p.span())));
-        Some(path_globs.build().map_err(|e| match located {
-            Some((f, span)) => f.src().error(span, "allowlist.paths", e.to_string()),
-            None => ConfigError {
-                file: "config".into(),
-                line: 0,
-                column: 0,
-                field: "allowlist.paths".into(),
-                message: e.to_string(),
-            },
-        })?)
-    };
-
-    let mut rules: Vec<Arc<Rule>> = Vec::new();
-    for r in builtin.iter().filter(|r| !disabled.contains(&r.id)) {
-        rules.push(match severity.get(&r.id) {
-            // Built-ins are shared statics: an override makes a copy of that one rule.
-            Some(&s) if s != r.severity => {
-                let mut copy = Rule::clone(r);
-                copy.severity = s;
-                Arc::new(copy)
-            }
-            _ => Arc::clone(r),
-        });
-    }
-    for (mut r, _) in custom {
-        if disabled.contains(&r.id) {
-            continue;
-        }
-        if let Some(&s) = severity.get(&r.id) {
-            r.severity = s;
-        }
-        rules.push(Arc::new(r));
-    }
-    let baseline = baseline.unwrap_or_else(|| {
-        repo_root.map_or_else(|| PathBuf::from(BASELINE_FILE), |r| r.join(BASELINE_FILE))
-    });
-    Ok(Settings {
-        rules,
-        allow_paths,
-        allow_secrets,
-        allow_fingerprints,
-        limits,
-        baseline,
-        files: chain.iter().map(|l| l.path.clone()).collect(),
-        warnings,
-        disabled,
-        severity_overrides: severity,
-        allow_path_patterns,
-        sources: chain
-            .iter()
-            .map(|l| (l.name.clone(), l.text.clone()))
-            .collect(),
-    })
+    build::build(builtin, &chain, repo_root)
 }
 
 /// Checks every custom rule against its own `examples` (each must be reported by that
@@ -443,33 +205,15 @@ pub fn check_custom_rules(
         let Origin::Custom(file) = &rule.origin else {
             continue;
         };
-        let path = examples::example_path(&rule.path_globs);
-        for (key, list, must_match) in [
-            ("examples", &rule.examples, true),
-            ("near_misses", &rule.near_misses, false),
-        ] {
-            for (i, ex) in list.iter().enumerate() {
-                let problem = match template::expand(ex, &mut rng) {
-                    Err(e) => Some(format!("invalid template in {ex:?}: {e}")),
-                    Ok(text) => {
-                        let hit = examples::rule_matches_at(matcher, rule, &path, &text)?;
-                        match (must_match, hit) {
-                            (true, false) => Some(format!(
-                                "rule {}: example {ex:?} is not reported by this rule",
-                                rule.id
-                            )),
-                            (false, true) => Some(format!(
-                                "rule {}: near-miss {ex:?} is reported by this rule",
-                                rule.id
-                            )),
-                            _ => None,
-                        }
-                    }
-                };
-                if let Some(message) = problem {
-                    errors.push(locate_rule_entry(settings, file, &rule.id, key, i, message));
-                }
-            }
+        for failure in examples::check_examples(matcher, rule, &mut rng)? {
+            errors.push(locate_rule_entry(
+                settings,
+                file,
+                &rule.id,
+                failure.list,
+                failure.index,
+                failure.message,
+            ));
         }
     }
     Ok(errors)
@@ -542,86 +286,6 @@ fn rule_entry_span(text: &str, id: &str, key: &str, index: usize) -> Option<Rang
             .or(Some(id_span));
     }
     None
-}
-
-/// What `keyguard config check` prints: the files read and the effective rule set.
-pub fn describe(settings: &Settings) -> String {
-    let mut out = String::new();
-    let mut line = |s: String| {
-        out.push_str(&s);
-        out.push('\n');
-    };
-    if settings.files.is_empty() {
-        line("keyguard: no config file (built-in defaults)".into());
-    }
-    for (i, f) in settings.files.iter().enumerate() {
-        // Outermost (the base) first; say which file extends which.
-        let how = if i == 0 { "read" } else { "  extended by" };
-        line(format!("keyguard: {how} {}", f.display()));
-    }
-    let custom: Vec<&Arc<Rule>> = settings
-        .rules
-        .iter()
-        .filter(|r| matches!(r.origin, Origin::Custom(_)))
-        .collect();
-    line(format!(
-        "keyguard: {} rules in force ({} built-in, {} custom; {} built-in disabled: {})",
-        settings.rules.len(),
-        settings.rules.len() - custom.len(),
-        custom.len(),
-        settings.disabled.len(),
-        if settings.disabled.is_empty() {
-            "none".to_string()
-        } else {
-            settings.disabled.join(", ")
-        }
-    ));
-    let sev = |s: Severity| match s {
-        Severity::Block => "block",
-        Severity::Warn => "warn",
-    };
-    for r in &custom {
-        let Origin::Custom(file) = &r.origin else {
-            continue;
-        };
-        line(format!(
-            "  custom rule {} ({}), from {file}{}",
-            r.id,
-            sev(r.severity),
-            if r.keywords.is_empty() && !r.file_rule {
-                "; no keywords (slow)"
-            } else {
-                ""
-            }
-        ));
-    }
-    for (id, s) in &settings.severity_overrides {
-        if !settings.disabled.contains(id) {
-            line(format!("  severity: {id} = {}", sev(*s)));
-        }
-    }
-    let warn = settings
-        .rules
-        .iter()
-        .filter(|r| r.severity == Severity::Warn)
-        .count();
-    line(format!(
-        "keyguard: {} blocking, {warn} warn-only",
-        settings.rules.len() - warn
-    ));
-    line(format!(
-        "keyguard: allowlist: {} path glob(s), {} regex(es), {} stopword(s), {} fingerprint(s)",
-        settings.allow_path_patterns.len(),
-        settings.allow_secrets.regex_count(),
-        settings.allow_secrets.stopwords.len(),
-        settings.allow_fingerprints.len()
-    ));
-    line(format!(
-        "keyguard: max_file_size = {} bytes; baseline = {}",
-        settings.limits.max_file_size,
-        settings.baseline.display()
-    ));
-    out
 }
 
 #[cfg(test)]
@@ -882,9 +546,9 @@ mod tests {
 
     #[test]
     fn fingerprint_shape() {
-        assert!(looks_like_fingerprint("github-pat:0123456789abcdef"));
-        assert!(!looks_like_fingerprint("ghp_abc"));
-        assert!(!looks_like_fingerprint(":0123456789abcdef"));
-        assert!(!looks_like_fingerprint("x:0123456789ABCDEF"));
+        assert!(build::looks_like_fingerprint("github-pat:0123456789abcdef"));
+        assert!(!build::looks_like_fingerprint("ghp_abc"));
+        assert!(!build::looks_like_fingerprint(":0123456789abcdef"));
+        assert!(!build::looks_like_fingerprint("x:0123456789ABCDEF"));
     }
 }
