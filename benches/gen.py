@@ -4,7 +4,10 @@
 Usage: gen.py WORKDIR [--scale F]
 
 Creates under WORKDIR:
-  typical/   ~5,000 text files (~40 MB) committed; 3 files with ~60 added lines staged
+  typical/   a real source tree committed (the text files of the running Python's standard
+             library: ~2,400 files of real code, tests and data), then 3 files with 60 added
+             lines of real code staged: no secret
+  typical-key/  the same, plus one line holding a generated key (one finding)
   big/       the typical tree plus ~100 MB of new text files staged: no secrets, many hard
              negatives (hashes, UUIDs, base64 blobs, integrity strings, cache_key lines)
   history/   ~2,000 commits over the tree (~200 MB of blob content across history), keys
@@ -12,9 +15,10 @@ Creates under WORKDIR:
              history/planted.txt lists the planted keys' fingerprint-free descriptions
   minified/  a staged 10 MB single-line minified file
   lines/     a staged file of 1M short lines
-  tiny/      50,000 tiny files staged
-  moved/     5,000 files, then one commit moving and editing every one of them
+  tiny/      100,000 tiny files staged
+  moved/     10,000 files, then one commit moving and editing every one of them
   moved-staged/  the same move and edit, staged
+  longhist/  50,000 small commits (each edits one of 500 small files)
 
 Keys are generated here at run time from their public formats; nothing realistic is
 stored in the repository. The same seed always gives the same workloads.
@@ -126,29 +130,67 @@ def init(path):
     git(path, "config", "commit.gpgsign", "false")
 
 
-def base_tree(path, rng, files, size):
-    for i in range(files):
-        d = os.path.join(path, f"src/mod{i % 97:02d}/sub{i % 7}")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"file{i:05d}.rs"), "w") as f:
-            f.write(text_file(rng, size))
+def real_files(scale):
+    """The standard library's text files (sorted, so the same Python gives the same tree):
+    real code, not generated lines. Binary files, caches and installed packages are left out."""
+    import sysconfig
+
+    root = sysconfig.get_paths()["stdlib"]
+    out = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            x for x in dirs
+            if x not in ("site-packages", "__pycache__", "lib-dynload") and not x.startswith("config-")
+        )
+        for f in sorted(files):
+            full = os.path.join(d, f)
+            if os.path.islink(full) or os.path.getsize(full) > (1 << 20):
+                continue
+            with open(full, "rb") as fh:
+                data = fh.read()
+            if b"\0" in data[:8000]:
+                continue
+            out.append((os.path.relpath(full, root), data))
+    return out[: max(10, int(len(out) * scale))]
+
+
+def base_tree(path, files):
+    for rel, data in files:
+        p = os.path.join(path, "lib", rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
     git(path, "add", "-A")
     git(path, "commit", "-q", "--no-verify", "-m", "base")
+    # packed, as a cloned repository is
+    git(path, "repack", "-adq")
 
 
 def typical(root, scale):
+    """A real tree, and an ordinary commit on it: 3 files, 20 lines of real code added to each
+    (lines taken from another file of the tree). `typical-key` adds one line holding a key."""
     rng = random.Random(SEED)
-    path = os.path.join(root, "typical")
-    init(path)
-    base_tree(path, rng, int(5000 * scale), 8000)
-    # 3 files, ~60 added lines: an ordinary commit.
-    for i in (3, 1500, 4000):
-        p = os.path.join(path, f"src/mod{i % 97:02d}/sub{i % 7}/file{i:05d}.rs")
-        if os.path.exists(p):
-            with open(p, "a") as f:
-                f.write("\n".join(code_line(rng) for _ in range(20)) + "\n")
-    git(path, "add", "-A")
-    return path
+    files = real_files(scale)
+    code = [(rel, data) for rel, data in files if rel.endswith(".py") and len(data) > 4000]
+    targets = [code[len(code) // 7][0], code[len(code) // 2][0], code[len(code) * 5 // 6][0]]
+    donor = code[len(code) // 3][1].decode("utf-8", "replace").splitlines()
+    start = len(donor) // 2
+    for name in ("typical", "typical-key"):
+        path = os.path.join(root, name)
+        if name == "typical":
+            init(path)
+            base_tree(path, files)
+        else:
+            subprocess.run(["git", "clone", "-q", os.path.join(root, "typical"), path], check=True)
+            git(path, "config", "user.name", "bench")
+            git(path, "config", "user.email", "bench@example.invalid")
+        for i, rel in enumerate(targets):
+            with open(os.path.join(path, "lib", rel), "a") as f:
+                f.write("\n".join(donor[start + 20 * i : start + 20 * (i + 1)]) + "\n")
+                if name == "typical-key" and i == 1:
+                    f.write(f'OPENAI_API_KEY = "{openai_key(rng)}"\n')
+        git(path, "add", "-A")
+    return os.path.join(root, "typical")
 
 
 def big(root, scale):
@@ -251,7 +293,7 @@ def pathological(root, scale):
 
     p = os.path.join(root, "tiny")
     init(p)
-    for i in range(int(50_000 * scale)):
+    for i in range(int(100_000 * scale)):
         d = os.path.join(p, f"d{i // 1000:03d}")
         if i % 1000 == 0:
             os.makedirs(d, exist_ok=True)
@@ -261,11 +303,11 @@ def pathological(root, scale):
 
 
 def moved(root, scale):
-    """A commit that moves and edits 5,000 files: the shape that makes similarity rename
+    """A commit that moves and edits 10,000 files: the shape that makes similarity rename
     detection quadratic (added x deleted files). `moved` holds it as a commit, `moved-staged`
     holds the same change staged."""
     rng = random.Random(SEED + 4)
-    n = int(5000 * scale) or 10
+    n = int(10_000 * scale) or 10
     path = os.path.join(root, "moved")
     init(path)
     for i in range(n):
@@ -289,6 +331,35 @@ def moved(root, scale):
     return path
 
 
+def longhist(root, scale):
+    """50,000 small commits: each replaces or appends a line or two in one of 500 files.
+    Measures per-commit overhead (commit and tree reads, diffs of small blobs)."""
+    rng = random.Random(SEED + 5)
+    path = os.path.join(root, "longhist")
+    init(path)
+    n = int(50_000 * scale) or 10
+    contents = {}
+    proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE)
+    w = proc.stdin.write
+    for c in range(n):
+        fi = rng.randrange(500)
+        lines = contents.get(fi, [])
+        if len(lines) > 40:
+            lines[rng.randrange(len(lines))] = code_line(rng)
+        else:
+            lines.append(code_line(rng))
+        contents[fi] = lines
+        data = ("\n".join(lines) + "\n").encode()
+        msg = f"change {c}".encode()
+        w(f"commit refs/heads/main\ncommitter bench <b@example.invalid> {1700000000 + c} +0000\n".encode())
+        w(f"data {len(msg)}\n".encode() + msg + b"\n")
+        w(f"M 100644 inline src/f{fi:03d}.txt\ndata {len(data)}\n".encode() + data + b"\n")
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("fast-import failed")
+    git(path, "checkout", "-q", "-f", "main")
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -296,7 +367,7 @@ def main():
     root = os.path.abspath(sys.argv[1])
     scale = float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == "--scale" else 1.0
     os.makedirs(root, exist_ok=True)
-    only = os.environ.get("KEYGUARD_BENCH_ONLY", "typical,big,history,pathological,moved").split(",")
+    only = os.environ.get("KEYGUARD_BENCH_ONLY", "typical,big,history,pathological,moved,longhist").split(",")
     if "typical" in only or "big" in only:
         typical(root, scale)
     if "big" in only:
@@ -307,6 +378,8 @@ def main():
         pathological(root, scale)
     if "moved" in only:
         moved(root, scale)
+    if "longhist" in only:
+        longhist(root, scale)
 
 
 if __name__ == "__main__":

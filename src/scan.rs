@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use git2::{Oid, Repository};
-use rayon::prelude::*;
 
 use crate::config::Settings;
 use crate::filter::{self, Baseline};
@@ -18,8 +17,53 @@ use crate::source::commits::{self, SeenPairs};
 use crate::source::diff::{self, FileChange, FileOutcome};
 use crate::source::repo::par_map;
 use crate::source::{CommitInfo, ScanStats, ScanUnit};
+use rayon::prelude::*;
 
-/// Matches and filters every unit; findings come back in file, line, column order.
+/// Reads, matches and filters each change of a staged or named-files scan; findings come
+/// back in file, line, column order.
+///
+/// Each file's unit is matched as soon as it is read and dropped once matched, so memory
+/// holds one file per worker and the findings, never the whole commit's text (a 100 MB
+/// commit is matched in a few dozen MiB).
+pub fn scan_changes(
+    repo: &Repository,
+    changes: &[FileChange],
+    matcher: &Matcher,
+    settings: &Settings,
+    baseline: &Baseline,
+    stats: &mut ScanStats,
+) -> Result<Vec<Finding>> {
+    let one = |repo: &Repository, c: &FileChange, stats: &mut ScanStats| -> Result<Vec<Finding>> {
+        Ok(
+            match diff::scan_change(repo, c, None, settings.limits, stats)? {
+                FileOutcome::Unit(u) => filter::apply(&u, matcher.scan(&u)?, settings, baseline),
+                FileOutcome::Nothing => Vec::new(),
+            },
+        )
+    };
+    let mut findings = Vec::new();
+    // Spinning up threads costs more than a typical commit's few files take to read.
+    if changes.len() < 32 {
+        for c in changes {
+            findings.extend(one(repo, c, stats)?);
+        }
+    } else {
+        let results = par_map(repo, changes, |repo, c| {
+            let mut local = ScanStats::default();
+            Ok((one(repo, c, &mut local)?, local))
+        });
+        for r in results {
+            let (found, local) = r?;
+            stats.absorb(local);
+            findings.extend(found);
+        }
+    }
+    sort(&mut findings);
+    Ok(findings)
+}
+
+/// Matches and filters units already in memory (files on disk, standard input, commit
+/// and tag messages, the stash); findings come back in file, line, column order.
 pub fn scan_units(
     units: &[ScanUnit],
     matcher: &Matcher,

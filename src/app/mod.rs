@@ -21,10 +21,7 @@ use crate::source::history::Range;
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     session::setup_colour(&cli.common);
-    // libgit2 re-hashes every object it reads (SHA-1 with collision detection): a fifth
-    // of a history scan's time. git itself only checks hashes in fsck and on transfer,
-    // and a scanner reads what git would show either way.
-    git2::opts::strict_hash_verification(false);
+    crate::source::configure_libgit2();
     let common = &cli.common;
     // `--staged` names the default (what a bare `keyguard` scans); with a command it
     // would be silently ignored, so it is a usage error there.

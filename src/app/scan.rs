@@ -31,8 +31,14 @@ pub(super) fn pre_commit(common: &Common, files: &[PathBuf]) -> Result<Outcome> 
             staged::named_files(&s.repo, files, &mut stats)?,
         )
     };
-    let units = staged::read_changes(&s.repo, &changes, s.settings.limits, &mut stats)?;
-    let findings = crate::scan::scan_units(&units, &s.matcher()?, &s.settings, &s.baseline()?)?;
+    let findings = crate::scan::scan_changes(
+        &s.repo,
+        &changes,
+        &s.matcher()?,
+        &s.settings,
+        &s.baseline()?,
+        &mut stats,
+    )?;
     emit(common, kind, &findings, &stats)
 }
 

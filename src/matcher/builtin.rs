@@ -57,4 +57,21 @@ mod tests {
         ids.dedup();
         assert_eq!(before, ids.len(), "duplicate built-in rule ids");
     }
+
+    /// Context regexes are compiled on first use: every built-in one must compile.
+    #[test]
+    fn builtin_context_regexes_compile() {
+        for rule in builtin().expect("built-in rules parse") {
+            for c in &rule.context_allow {
+                for r in [&c.secret, &c.near, &c.not_near, &c.file]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Err(e) = r.get() {
+                        panic!("rule {}: {e}", rule.id);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -2,7 +2,9 @@
 //! outside the contexts its rule allows (`[[rules.context_allow]]`: a cited RFC test
 //! vector, ciphertext in a SealedSecret manifest), judged on the lines around it.
 
-use super::rule::{PrefixBoundary, Rule};
+use anyhow::{anyhow, Result};
+
+use super::rule::{LazyRegex, PrefixBoundary, Rule};
 use crate::source::ScanUnit;
 
 /// For a match that starts with one of the rule's keywords (a fixed token prefix): the
@@ -51,25 +53,49 @@ pub(super) fn at_token_boundary(
 }
 
 /// Whether one of the rule's `context_allow` entries drops the match at `start..end`.
+/// (An error is a built-in context regex that does not compile, which the test suite
+/// rules out.)
 pub(super) fn context_allows(
     rule: &Rule,
     unit: &ScanUnit,
     start: usize,
     end: usize,
     secret: &str,
-) -> bool {
+) -> Result<bool> {
     let text = unit.text.as_bytes();
-    rule.context_allow.iter().any(|c| {
-        c.secret
-            .as_ref()
-            .is_none_or(|r| r.is_match(secret.as_bytes()))
-            && (c.near.is_none() && c.not_near.is_none() || {
-                let w = window(unit, start, end, c.lines);
-                c.near.as_ref().is_none_or(|r| r.is_match(&w))
-                    && c.not_near.as_ref().is_none_or(|r| !r.is_match(&w))
-            })
-            && c.file.as_ref().is_none_or(|r| r.is_match(text))
-    })
+    let is_match = |r: &LazyRegex, hay: &[u8]| -> Result<bool> {
+        let re = r
+            .get()
+            .map_err(|e| anyhow!("rule {}: context_allow: {e}", rule.id))?;
+        Ok(re.is_match(hay))
+    };
+    for c in &rule.context_allow {
+        if let Some(r) = &c.secret {
+            if !is_match(r, secret.as_bytes())? {
+                continue;
+            }
+        }
+        if c.near.is_some() || c.not_near.is_some() {
+            let w = window(unit, start, end, c.lines);
+            if let Some(r) = &c.near {
+                if !is_match(r, &w)? {
+                    continue;
+                }
+            }
+            if let Some(r) = &c.not_near {
+                if is_match(r, &w)? {
+                    continue;
+                }
+            }
+        }
+        if let Some(r) = &c.file {
+            if !is_match(r, text)? {
+                continue;
+            }
+        }
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// The lines of the file within `lines` of the lines holding `start..end`, in file order,

@@ -164,7 +164,7 @@ impl Matcher {
                 };
                 let secret = String::from_utf8_lossy(m.as_bytes());
                 if !at_token_boundary(rule, unit.text.as_bytes(), m.start(), m.end(), &secret)
-                    || context_allows(rule, unit, m.start(), m.end(), &secret)
+                    || context_allows(rule, unit, m.start(), m.end(), &secret)?
                 {
                     continue;
                 }

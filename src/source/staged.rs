@@ -12,9 +12,9 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use git2::{ErrorCode, FileMode, Index, Oid, Repository, Tree};
 
-use super::diff::{self, blob_at, scan_change, Changed, FileChange, FileOutcome};
+use super::diff::{self, blob_at, Changed, FileChange};
 use super::index::{self, IndexFile};
-use super::{Limits, ScanStats, ScanUnit};
+use super::ScanStats;
 
 fn head_tree(repo: &Repository) -> Result<Option<Tree<'_>>> {
     match repo.head() {
@@ -304,40 +304,6 @@ fn repo_relative(workdir: &Path, cwd: &Path, file: &Path) -> Option<PathBuf> {
         }
     }
     norm.strip_prefix(workdir).ok().map(Path::to_path_buf)
-}
-
-/// Reads every change, in parallel when there are many.
-pub fn read_changes(
-    repo: &Repository,
-    changes: &[FileChange],
-    limits: Limits,
-    stats: &mut ScanStats,
-) -> Result<Vec<ScanUnit>> {
-    // Spinning up threads costs more than a typical commit's few files take to read.
-    if changes.len() < 32 {
-        let mut units = Vec::new();
-        for c in changes {
-            if let FileOutcome::Unit(u) = scan_change(repo, c, None, limits, stats)? {
-                units.push(u);
-            }
-        }
-        return Ok(units);
-    }
-    let results = super::repo::par_map(repo, changes, |repo, c| {
-        let mut local = ScanStats::default();
-        let unit = match scan_change(repo, c, None, limits, &mut local)? {
-            FileOutcome::Unit(u) => Some(u),
-            _ => None,
-        };
-        Ok((unit, local))
-    });
-    let mut units = Vec::new();
-    for r in results {
-        let (u, s) = r?;
-        stats.absorb(s);
-        units.extend(u);
-    }
-    Ok(units)
 }
 
 #[cfg(test)]
