@@ -251,3 +251,66 @@ fn a_config_edited_after_install_keeps_the_edit() {
     assert!(text.contains("st = status"), "{text}");
     assert!(!text.contains("hooksPath"), "{text}");
 }
+
+/// A repository that uses the pre-commit framework keeps it under `install --global`:
+/// the framework's `.git/hooks/pre-commit` runs (and can fail the commit), and keyguard
+/// still blocks a key. The framework refuses `pre-commit install` while any
+/// `core.hooksPath` is set, so after `install --global` it is installed with the global
+/// config hidden (`GIT_CONFIG_GLOBAL=/dev/null`), as the README says.
+#[test]
+fn pre_commit_framework_in_a_repository_still_runs() {
+    let Some(pc) = crate::install::pre_commit_framework() else {
+        eprintln!("note: the `pre-commit` framework is not installed: test skipped");
+        return;
+    };
+    let r = Repo::bare_env();
+    let out = r.keyguard(&["install", "--global"]);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    init(&r, "fw");
+    let marker = r.path().join("framework-ran");
+    r.write(
+        "fw/.pre-commit-config.yaml",
+        format!(
+            "repos:\n- repo: local\n  hooks:\n  - id: marker\n    name: marker\n    entry: sh -c 'echo ran >> {}; [ ! -f STOP ]'\n    language: system\n    pass_filenames: false\n    always_run: true\n",
+            marker.display()
+        ),
+    );
+    r.git_in("fw", &["add", ".pre-commit-config.yaml"]);
+    r.git_in(
+        "fw",
+        &["commit", "-q", "--no-verify", "-m", "framework config"],
+    );
+    // Refused while the global core.hooksPath is visible…
+    let refused = r
+        .command_in(&pc, "fw")
+        .arg("install")
+        .output()
+        .expect("run pre-commit");
+    assert!(!refused.status.success(), "{}", both(&refused));
+    // …installed with it hidden.
+    let out = r
+        .command_in(&pc, "fw")
+        .arg("install")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("run pre-commit");
+    assert!(out.status.success(), "{}", both(&out));
+
+    r.write("fw/a.txt", "a\n");
+    r.git_in("fw", &["add", "a.txt"]);
+    let out = git(&r, "fw", &["commit", "-q", "-m", "a"]);
+    assert!(out.status.success(), "{}", both(&out));
+    assert!(marker.exists(), "the framework's hook did not run");
+    let (out, _) = commit_key(&r, "fw");
+    assert_blocked(&out);
+    // The framework still decides too.
+    r.git_in("fw", &["reset", "-q", "--hard"]);
+    r.write("fw/STOP", "");
+    r.write("fw/b.txt", "b\n");
+    r.git_in("fw", &["add", "b.txt"]);
+    let out = git(&r, "fw", &["commit", "-q", "-m", "b"]);
+    assert!(
+        !out.status.success(),
+        "a failing framework hook must fail the commit"
+    );
+}

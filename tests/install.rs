@@ -765,7 +765,7 @@ fn find_pre_commit_framework() -> Option<PathBuf> {
 
 /// The framework, or `None` to skip, except where the test runner requires it (./test.sh
 /// installs it and sets KEYGUARD_REQUIRE_PRE_COMMIT, so CI can never skip silently).
-fn pre_commit_framework() -> Option<PathBuf> {
+pub(crate) fn pre_commit_framework() -> Option<PathBuf> {
     let found = find_pre_commit_framework();
     if found.is_none() && std::env::var_os("KEYGUARD_REQUIRE_PRE_COMMIT").is_some() {
         panic!(
