@@ -8,22 +8,9 @@ use crate::common::*;
 use serde_json::Value;
 
 fn pre_push(r: &Repo, input: &str, format: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = r
-        .command_in(keyguard_bin(), ".")
-        .args(["pre-push", "origin", "/nowhere", "--format", format])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = r.command_in(keyguard_bin(), ".");
+    cmd.args(["pre-push", "origin", "/nowhere", "--format", format]);
+    run_with_stdin(cmd, input.as_bytes())
 }
 
 fn zero() -> String {

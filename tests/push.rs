@@ -7,7 +7,7 @@
 //! input, recorded by a chained hook) which commits, files and lines were reported.
 
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use crate::common::*;
 use serde_json::Value;
@@ -240,22 +240,9 @@ fn push_in(repo: &Repo, rec: &Path, args: &[&str]) -> Pushed {
 
 /// Runs `keyguard ARGS` in `repo` with `input` on stdin.
 fn keyguard_stdin(repo: &Repo, args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = repo
-        .command_in(keyguard_bin(), ".")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut cmd = repo.command_in(keyguard_bin(), ".");
+    cmd.args(args);
+    run_with_stdin(cmd, input.as_bytes())
 }
 
 /// A repository whose `main`, holding a three-line `app.cfg`, is on the remote.

@@ -2,26 +2,15 @@
 //! the same rules, masking, formats and exit codes as every other scan. Real folders,
 //! real repositories (for .gitignore), the real binary; keys made at test time.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use crate::common::*;
 
 /// Runs keyguard in the repo's folder with `input` on standard input.
 fn keyguard_stdin(r: &Repo, args: &[&str], input: &[u8]) -> Output {
-    let mut child = r
-        .command_in(keyguard_bin(), ".")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn keyguard");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // keyguard may stop reading early (over the size limit): a broken pipe is fine.
-    let _ = stdin.write_all(input);
-    drop(stdin);
-    child.wait_with_output().expect("wait for keyguard")
+    let mut cmd = r.command_in(keyguard_bin(), ".");
+    cmd.args(args);
+    run_with_stdin(cmd, input)
 }
 
 fn files_of(v: &serde_json::Value) -> Vec<String> {

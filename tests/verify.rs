@@ -381,24 +381,11 @@ fn history_and_push_verify_each_key_once() {
         "refs/heads/main {head} refs/heads/main {}\n",
         "0".repeat(40)
     );
-    let mut child = r
-        .command_in(keyguard_bin(), ".")
-        .env("KEYGUARD_VERIFY_TEST_SERVER", &server.addr)
-        .args([
-            "pre-push", "origin", "/nowhere", "--verify", "--format", "json",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = r.command_in(keyguard_bin(), ".");
+    cmd.env("KEYGUARD_VERIFY_TEST_SERVER", &server.addr).args([
+        "pre-push", "origin", "/nowhere", "--verify", "--format", "json",
+    ]);
+    let out = run_with_stdin(cmd, input.as_bytes());
     assert_eq!(code(&out), 1);
     assert_eq!(verification(&json(&out), "a.py")["status"], "live");
 }

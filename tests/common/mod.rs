@@ -232,6 +232,23 @@ impl Repo {
     }
 }
 
+/// Runs `cmd` (a program with its arguments and environment) with `input` on standard
+/// input and collects its output. The program may stop reading early (a size limit, an
+/// error before reading): a broken pipe is fine.
+pub fn run_with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(input);
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
 /// `out` of `git ARGS`, which must have succeeded.
 fn succeeded(args: &[&str], out: Output) -> Output {
     assert!(out.status.success(), "git {args:?} failed:\n{}", both(&out));
