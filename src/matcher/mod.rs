@@ -292,7 +292,9 @@ impl Matcher {
         let s = secret.as_bytes();
         self.owned_prefixes
             .iter()
-            .any(|p| s.len() > p.len() && s[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
+            // A value that is only the prefix (a truncated example, a doc stub) is the
+            // format's constant, not a secret: owned too, or the generic rules would report it.
+            .any(|p| s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p.as_bytes()))
     }
 
     /// Stage 3: is this capture really a credential?
