@@ -450,5 +450,16 @@ mod tests {
             .all(|r| r != "generic-secret"));
         let token = expand("{{begin}}ghp_{{b62:30}}{{crc:github:bad}}", &mut rng).unwrap();
         assert!(rules_at(format!("client_secret = \"{token}\"")).is_empty());
+        // A value that is only an owned prefix (a truncated example) is the format's
+        // constant: no generic rule reports it either.
+        let owned = m.rules.iter().filter(|r| r.owns_values);
+        for prefix in owned.flat_map(|r| r.keywords.iter()) {
+            assert!(
+                rules_at(format!("API_TOKEN={prefix}"))
+                    .iter()
+                    .all(|r| !m.rules.iter().any(|x| &x.id == r && x.is_heuristic())),
+                "a bare owned prefix was reported by a generic rule"
+            );
+        }
     }
 }
