@@ -127,9 +127,21 @@ fn finite(h: &Hir) -> Option<BTreeSet<Vec<u8>>> {
             }
             Some(out)
         }
-        HirKind::Repetition(r) if Some(r.min) == r.max && r.min <= 8 => {
+        // `x{3}`, and optional parts such as `(?:app)?` (`discord(?:app)?\.com`): each
+        // count from `min` to `max`.
+        HirKind::Repetition(r) if r.max.is_some_and(|m| m <= 8 && (m == r.min || m <= 2)) => {
             let sub = finite(&r.sub)?;
-            (0..r.min).try_fold(BTreeSet::from([Vec::new()]), |acc, _| product(&acc, &sub))
+            let mut out = BTreeSet::new();
+            let mut acc = BTreeSet::from([Vec::new()]);
+            for n in 0..=r.max.unwrap_or(0) {
+                if n > 0 {
+                    acc = product(&acc, &sub)?;
+                }
+                if n >= r.min {
+                    out.extend(acc.iter().cloned());
+                }
+            }
+            (out.len() <= MAX_STRINGS).then_some(out)
         }
         HirKind::Repetition(_) => None,
     }
@@ -330,6 +342,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!((r.lines, r.bytes), (Some(0), None));
+        // An optional part inside the keyword's run.
+        let r = reach(
+            r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}",
+            &kws(&["discord.com/api/webhooks/", "discordapp.com/api/webhooks/"]),
+        )
+        .unwrap();
+        assert_eq!(r.lines, Some(0));
+        assert!(reach(r"disc(?:ord)?/", &kws(&["discord/"])).is_none());
     }
 
     #[test]
