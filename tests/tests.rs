@@ -14,6 +14,7 @@ mod embed;
 #[path = "../examples/corpus/negatives.rs"]
 mod negatives;
 
+mod big_commit;
 mod ci_script;
 mod cli;
 mod config;

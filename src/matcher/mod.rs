@@ -33,6 +33,7 @@ pub mod rule;
 pub mod secret;
 pub mod template;
 pub mod validate;
+mod window;
 
 pub use allowlist::SecretAllowlist;
 pub use builtin::{builtin, builtin_allowlist};
@@ -41,6 +42,7 @@ pub use secret::{fingerprint, mask, Secret};
 
 use context::{at_token_boundary, context_allows};
 use prefilter::Prefilter;
+use window::{windows, Lines};
 
 use crate::source::ScanUnit;
 
@@ -60,13 +62,36 @@ pub struct Matcher {
     prefilter: Prefilter,
     /// Keyword index -> rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
+    /// Rule index -> its keywords' indices.
+    rule_keywords: Vec<Vec<usize>>,
     /// Rules without keywords: always tried.
     always: Vec<usize>,
     /// Lower-cased keywords of rules that own the values they prefix (`owns_values`).
     owned_prefixes: Vec<String>,
     /// Allowlisted published example values (from the built-in `[allowlist]`).
     global_allow: &'static SecretAllowlist,
+    windowing: Windowing,
 }
+
+/// Where a rule's regex runs: over windows around its keyword hits when the rule is
+/// window-safe (see `window`), or over the unit's whole text. Both find the same matches;
+/// whole-text matching is the reference the tests compare windowed matching with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Windowing {
+    /// Windows on texts of at least [`WINDOW_MIN_TEXT`] bytes: on a few kilobytes the whole
+    /// text costs less than finding every keyword occurrence.
+    Auto,
+    /// Windows on every text (tests).
+    Always,
+    /// The whole text always (tests; benchmarks, via `KEYGUARD_BENCH_WHOLE_TEXT=1`).
+    Never,
+}
+
+/// Texts from this size on are matched in windows (with [`Windowing::Auto`]).
+const WINDOW_MIN_TEXT: usize = 16 * 1024;
+
+/// Per keyword, the byte ranges where it occurs (empty when positions were not needed).
+type Hits = Vec<Vec<(usize, usize)>>;
 
 impl Matcher {
     pub fn new(rules: Vec<Arc<Rule>>, global_allow: &'static SecretAllowlist) -> Result<Self> {
@@ -74,10 +99,12 @@ impl Matcher {
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         let mut always = Vec::new();
+        let mut rule_keywords = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
             if rule.keywords.is_empty() {
                 always.push(i);
             }
+            let mut own = Vec::new();
             for kw in &rule.keywords {
                 let kw = kw.to_ascii_lowercase();
                 let at = *index.entry(kw.clone()).or_insert_with(|| {
@@ -86,7 +113,9 @@ impl Matcher {
                     keywords.len() - 1
                 });
                 keyword_rules[at].push(i);
+                own.push(at);
             }
+            rule_keywords.push(own);
         }
         let owned_prefixes = rules
             .iter()
@@ -98,36 +127,67 @@ impl Matcher {
             rules,
             prefilter: Prefilter::new(keywords),
             keyword_rules,
+            rule_keywords,
             always,
             global_allow,
+            // Hidden switch for benchmarks (whole-text matching as before windows): not a
+            // user setting, it changes no finding.
+            windowing: match std::env::var_os("KEYGUARD_BENCH_WHOLE_TEXT") {
+                Some(v) if v == "1" => Windowing::Never,
+                _ => Windowing::Auto,
+            },
         })
+    }
+
+    /// The same matcher with another [`Windowing`] (tests compare them).
+    pub fn with_windowing(mut self, windowing: Windowing) -> Self {
+        self.windowing = windowing;
+        self
     }
 
     pub fn rules(&self) -> &[Arc<Rule>] {
         &self.rules
     }
 
-    /// Which rules could match `text`: those whose keyword occurs, plus keyword-less ones.
-    fn candidates(&self, text: &str) -> Vec<usize> {
+    /// Which rules could match `text`: those whose keyword occurs, plus keyword-less ones;
+    /// with `every`, also where each keyword occurs.
+    fn candidates(&self, text: &str, every: bool) -> (Vec<usize>, Hits) {
         let mut hit = vec![false; self.rules.len()];
         for &i in &self.always {
             hit[i] = true;
         }
-        self.prefilter.each_hit(text, |k| {
+        let mut hits: Hits = Vec::new();
+        if every {
+            hits.resize_with(self.keyword_rules.len(), Vec::new);
+        }
+        self.prefilter.each_hit(text, every, |k, start, end| {
             for &r in &self.keyword_rules[k] {
                 hit[r] = true;
             }
+            if every {
+                hits[k].push((start, end));
+            }
         });
-        hit.iter()
+        let rules = hit
+            .iter()
             .enumerate()
             .filter_map(|(i, &h)| h.then_some(i))
-            .collect()
+            .collect();
+        (rules, hits)
     }
 
     /// Every credential in the unit's added text.
     pub fn scan(&self, unit: &ScanUnit) -> Result<Vec<Candidate>> {
+        let every = match self.windowing {
+            Windowing::Auto => unit.text.len() >= WINDOW_MIN_TEXT,
+            Windowing::Always => true,
+            Windowing::Never => false,
+        };
+        let (candidates, hits) = self.candidates(&unit.text, every);
+        let text = unit.text.as_bytes();
+        let mut lines: Option<Lines> = None;
         let mut out = Vec::new();
-        for i in self.candidates(&unit.text) {
+        for i in candidates {
             let rule = &self.rules[i];
             if !rule.applies_to(&unit.path) {
                 continue;
@@ -140,11 +200,11 @@ impl Matcher {
                 && !rule
                     .keywords
                     .iter()
-                    .any(|k| memmem::find(unit.text.as_bytes(), k.as_bytes()).is_some())
+                    .any(|k| memmem::find(text, k.as_bytes()).is_some())
             {
                 continue;
             }
-            if rule.value_gate && !self.has_value_for(rule, unit.text.as_bytes()) {
+            if rule.value_gate && !self.has_value_for(rule, text) {
                 continue;
             }
             let Some(regex) = rule.regex() else { continue };
@@ -152,33 +212,81 @@ impl Matcher {
             // A regex that names its `secret` reports only matches in which that group took
             // part: an alternative without it is an exclusion (e.g. a password in a URL whose
             // host is a documentation domain), matched first so that it wins.
-            let named = regex.capture_names().any(|n| n == Some("secret"));
-            for caps in regex.captures_iter(unit.text.as_bytes()) {
-                let m = if named {
-                    caps.name("secret")
-                } else {
-                    caps.get(1).or_else(|| caps.get(0))
-                };
-                let Some(m) = m else {
-                    continue;
-                };
-                let secret = String::from_utf8_lossy(m.as_bytes());
-                if !at_token_boundary(rule, unit.text.as_bytes(), m.start(), m.end(), &secret)
-                    || context_allows(rule, unit, m.start(), m.end(), &secret)?
-                {
-                    continue;
+            let named = regex.capture_names().position(|n| n == Some("secret"));
+            let reach = if every { rule.window_reach() } else { None };
+            let Some(reach) = reach else {
+                for caps in regex.captures_iter(text) {
+                    let m = match named {
+                        Some(g) => caps.get(g),
+                        None => caps.get(1).or_else(|| caps.get(0)),
+                    };
+                    if let Some(m) = m {
+                        self.consider(rule, unit, m.start(), m.end(), &mut out)?;
+                    }
                 }
-                if self.is_credential(rule, &secret) {
-                    out.push(Candidate {
-                        rule: Arc::clone(rule),
-                        start: m.start(),
-                        end: m.end(),
-                        secret: Secret::new(secret.into_owned()),
-                    });
+                continue;
+            };
+            let mut rule_hits: Vec<(usize, usize)> = self.rule_keywords[i]
+                .iter()
+                .flat_map(|&k| hits[k].iter().copied())
+                .collect();
+            let lines = reach
+                .lines
+                .map(|_| &*lines.get_or_insert_with(|| Lines::new(text)));
+            let mut locs = regex.capture_locations();
+            for w in windows(&mut rule_hits, reach, lines, text.len()) {
+                // Cut after the window, searched from its start: what precedes the window
+                // is still there for `\b` and `^` to see (see `window`).
+                let hay = &text[..w.end];
+                let mut at = w.start;
+                while at <= hay.len() {
+                    let Some(m) = regex.captures_read_at(&mut locs, hay, at) else {
+                        break;
+                    };
+                    let span = match named {
+                        Some(g) => locs.get(g),
+                        None => locs.get(1).or_else(|| locs.get(0)),
+                    };
+                    if let Some((start, end)) = span {
+                        self.consider(rule, unit, start, end, &mut out)?;
+                    }
+                    at = if m.end() > m.start() {
+                        m.end()
+                    } else {
+                        m.end() + 1
+                    };
                 }
             }
         }
         Ok(dedupe(out))
+    }
+
+    /// A match's secret at `start..end` of the unit's text: kept if it stands at a token
+    /// boundary, outside the rule's allowed contexts, and is a credential.
+    fn consider(
+        &self,
+        rule: &Arc<Rule>,
+        unit: &ScanUnit,
+        start: usize,
+        end: usize,
+        out: &mut Vec<Candidate>,
+    ) -> Result<()> {
+        let text = unit.text.as_bytes();
+        let secret = String::from_utf8_lossy(&text[start..end]);
+        if !at_token_boundary(rule, text, start, end, &secret)
+            || context_allows(rule, unit, start, end, &secret)?
+        {
+            return Ok(());
+        }
+        if self.is_credential(rule, &secret) {
+            out.push(Candidate {
+                rule: Arc::clone(rule),
+                start,
+                end,
+                secret: Secret::new(secret.into_owned()),
+            });
+        }
+        Ok(())
     }
 
     /// A rule about the file itself (a staged `.env`): one finding at its first added line,

@@ -56,21 +56,36 @@ impl Prefilter {
             .as_ref()
     }
 
-    /// Calls `found` with the index of every keyword that occurs in `text`.
-    pub(super) fn each_hit(&self, text: &str, mut found: impl FnMut(usize)) {
+    /// Calls `found` with the index of a keyword that occurs in `text` and the byte range of
+    /// an occurrence: with `every`, for each occurrence (overlapping ones too), which windowed
+    /// matching needs; otherwise at least once for each keyword that occurs.
+    pub(super) fn each_hit(
+        &self,
+        text: &str,
+        every: bool,
+        mut found: impl FnMut(usize, usize, usize),
+    ) {
         let before = self.searched.fetch_add(text.len(), Ordering::Relaxed);
         if before + text.len() > FINDER_BUDGET {
             if let Some(ac) = self.automaton() {
                 for m in ac.find_overlapping_iter(text) {
-                    found(m.pattern().as_usize());
+                    found(m.pattern().as_usize(), m.start(), m.end());
                 }
                 return;
             }
         }
         let lower = text.to_ascii_lowercase();
+        let lower = lower.as_bytes();
         for (i, f) in self.finders.iter().enumerate() {
-            if f.find(lower.as_bytes()).is_some() {
-                found(i);
+            let n = self.keywords[i].len();
+            let mut from = 0;
+            // A finder's own iterator skips overlapping occurrences (`aa` in `aaa`).
+            while let Some(at) = lower.get(from..).and_then(|h| f.find(h)) {
+                found(i, from + at, from + at + n);
+                if !every {
+                    break;
+                }
+                from += at + 1;
             }
         }
     }
@@ -82,7 +97,7 @@ mod tests {
 
     fn hits(p: &Prefilter, text: &str) -> Vec<usize> {
         let mut v = Vec::new();
-        p.each_hit(text, |k| v.push(k));
+        p.each_hit(text, false, |k, _, _| v.push(k));
         v.sort_unstable();
         v.dedup();
         v
@@ -113,5 +128,37 @@ mod tests {
         assert_eq!(by_finders[0], vec![0, 1]);
         assert_eq!(by_finders[2], vec![2, 3, 4]);
         assert!(by_finders[1].is_empty() && by_finders[3].is_empty());
+    }
+
+    /// Windowed matching needs every occurrence, overlapping ones too, from both paths.
+    #[test]
+    fn finders_and_automaton_report_every_occurrence() {
+        let kws: Vec<String> = ["aa", "key", "akey"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let text = "aaa KEY akey_x Key";
+        let all = |p: &Prefilter| {
+            let mut v = Vec::new();
+            p.each_hit(text, true, |k, s, e| v.push((k, s, e)));
+            v.sort_unstable();
+            v
+        };
+        let small = Prefilter::new(kws.clone());
+        let big = Prefilter::new(kws);
+        big.searched.store(FINDER_BUDGET, Ordering::Relaxed);
+        let by_finders = all(&small);
+        assert_eq!(by_finders, all(&big));
+        assert_eq!(
+            by_finders,
+            [
+                (0, 0, 2),
+                (0, 1, 3),
+                (1, 4, 7),
+                (1, 9, 12),
+                (1, 15, 18),
+                (2, 8, 12)
+            ]
+        );
     }
 }

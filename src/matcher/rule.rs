@@ -11,6 +11,7 @@ use regex::bytes::Regex;
 use super::allowlist::{build_secret_allowlist, SecretAllowlist};
 use super::pattern::{compile_regex, REGEX_SIZE_LIMIT};
 use super::validate::Validator;
+use super::window::Reach;
 use crate::rules::schema::{RemediationSpec, RuleSpec, Severity};
 use crate::rules::{ConfigError, SourceText};
 
@@ -38,6 +39,9 @@ pub struct Rule {
     pub keywords: Vec<String>,
     regex_src: Option<String>,
     regex: OnceLock<Result<Regex, String>>,
+    /// Whether the regex may run only around keyword hits (see `window`): decided on
+    /// first use, like the regex.
+    reach: OnceLock<Option<Reach>>,
     pub validators: Vec<Validator>,
     pub entropy: Option<f64>,
     pub min_randomness: Option<f64>,
@@ -135,6 +139,18 @@ impl Rule {
                 .as_ref()
                 .map_err(|e| format!("rule {}: invalid regex: {e}", self.id)),
         )
+    }
+
+    /// How far the regex's matches reach from a keyword inside them, when every match has
+    /// one (see `window::reach`); `None`: the regex runs over the whole text.
+    pub(super) fn window_reach(&self) -> Option<Reach> {
+        *self.reach.get_or_init(|| {
+            let src = self.regex_src.as_ref()?;
+            if self.file_rule {
+                return None;
+            }
+            super::window::reach(src, &self.keywords)
+        })
     }
 
     pub fn regex_source(&self) -> Option<&str> {
@@ -249,6 +265,7 @@ pub fn compile_rule(
             .collect(),
         regex_src: spec.regex.as_ref().map(|r| r.get_ref().clone()),
         regex: OnceLock::new(),
+        reach: OnceLock::new(),
         validators: validators(src, spec, &field("validators"))?,
         entropy: spec.entropy,
         min_randomness: spec.min_randomness,
