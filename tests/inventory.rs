@@ -117,9 +117,8 @@ impl World {
     }
 }
 
-/// The entry of `v` (a JSON inventory) whose rule is `rule` and that is at `path`, or
-/// the only one of that rule.
-fn entry<'a>(v: &'a Value, pred: impl Fn(&Value) -> bool) -> &'a Value {
+/// The one entry of `v` (a JSON inventory) that `pred` accepts.
+fn entry(v: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
     let keys = v["keys"].as_array().expect("keys");
     let found: Vec<&Value> = keys.iter().filter(|k| pred(k)).collect();
     assert_eq!(found.len(), 1, "one matching entry in {v:#}");
