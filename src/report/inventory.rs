@@ -49,8 +49,8 @@ fn purge_line(inv: &Inventory, e: &Entry) -> Option<String> {
         return None;
     }
     Some(match &inv.purge_command {
-        Some(cmd) => format!("in a fresh clone: {cmd}"),
-        None => "keyguard inventory --purge-plan DIR, then in a fresh clone: sh DIR/purge.sh"
+        Some(cmd) => format!("{cmd} (in a fresh clone)"),
+        None => "keyguard inventory --purge-plan DIR, then sh DIR/purge.sh (in a fresh clone)"
             .to_string(),
     })
 }
@@ -236,7 +236,13 @@ fn write_entry(inv: &Inventory, n: usize, e: &Entry, out: &mut dyn Write) -> std
             writeln!(out, "           {h}")?;
         }
     }
-    if let Some(env) = &e.rule.remediation.env_var {
+    if let Some(env) = e
+        .rule
+        .remediation
+        .env_var
+        .as_ref()
+        .filter(|_| !head.is_empty())
+    {
         writeln!(
             out,
             "         and load it from the environment ({}) instead",
