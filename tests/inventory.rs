@@ -556,3 +556,21 @@ fn verify_puts_live_pushed_keys_first_in_every_format() {
     assert!(stdout(&run("human")).contains("1. LIVE + PUSHED"));
     assert!(stdout(&run("markdown")).contains("LIVE + PUSHED (live)"));
 }
+
+/// A new repository (unborn HEAD): `scan --all` and `inventory` find no history instead
+/// of failing, and a staged key is still inventoried.
+#[test]
+fn a_new_repository_with_a_staged_key() {
+    let r = Repo::new();
+    let out = r.keyguard(&["scan", "--all"]);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let key = openai_project_key();
+    r.write("k.py", format!("KEY = \"{key}\"\n"));
+    r.git(&["add", "k.py"]);
+    let out = r.keyguard(&["inventory", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", both(&out));
+    let v = json(&out);
+    assert_eq!(v["keys"][0]["urgency"], "uncommitted");
+    assert_eq!(v["keys"][0]["places"][0]["in_index"], true);
+    assert_no_secret(&out, &key);
+}
