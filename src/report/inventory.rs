@@ -565,3 +565,16 @@ pub fn write_markdown(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_text_cannot_forge_cells_links_or_lines() {
+        assert_eq!(md("a|b`c"), "a\\|b\\`c");
+        assert_eq!(md("[x](y)"), "\\[x\\](y)");
+        assert_eq!(md("dir/a\nb"), "dir/a\\\\nb");
+        assert_eq!(md("app.py"), "app.py");
+    }
+}
