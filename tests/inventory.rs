@@ -574,3 +574,39 @@ fn a_new_repository_with_a_staged_key() {
     assert_eq!(v["keys"][0]["places"][0]["in_index"], true);
     assert_no_secret(&out, &key);
 }
+
+/// `redact --stream` (what the purge plan's callbacks talk to): framed requests in,
+/// framed answers out, one process for many texts.
+#[test]
+fn redact_stream_answers_each_framed_request() {
+    let w = world();
+    let v = json(&w.run(&["inventory", "--format", "json"]));
+    let fp = entry(&v, |k| has_place(k, "app.py"))["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = w.r.home.path().join("fps");
+    std::fs::write(&file, format!("{fp}\n")).unwrap();
+    let texts = [
+        (b"app.py".as_slice(), format!("K = \"{}\"\n", w.pushed)),
+        (b"b.txt".as_slice(), "nothing\n".to_string()),
+    ];
+    let mut input = Vec::new();
+    for (path, text) in &texts {
+        input.extend(format!("{} {}\n", text.len(), path.len()).as_bytes());
+        input.extend(*path);
+        input.extend(text.as_bytes());
+    }
+    let mut cmd = w.r.command_in(keyguard_bin(), ".");
+    cmd.args([
+        "redact",
+        "--stream",
+        "--fingerprints",
+        file.to_str().unwrap(),
+    ]);
+    let out = run_with_stdin(cmd, &input);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    let want = "20\nK = \"***REMOVED***\"\n8\nnothing\n";
+    assert_eq!(stdout(&out), want);
+    assert_no_secret(&out, &w.pushed);
+}
