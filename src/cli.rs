@@ -123,6 +123,33 @@ pub enum Command {
         #[arg(long, requires = "paths")]
         no_ignore: bool,
     },
+    /// Every key in the repository, one entry per key: where it is (first commit, HEAD,
+    /// the index, untracked files with --worktree), which branches and tags hold it,
+    /// whether it is pushed (a remote-tracking ref holds it), and what to rotate first,
+    /// with a rotation checklist. Formats: human, json, markdown.
+    Inventory {
+        /// Also read the work tree's untracked files (not ignored ones).
+        #[arg(long)]
+        worktree: bool,
+        /// Write into DIR a plan that purges the keys from history with git filter-repo
+        /// and `keyguard redact` (fingerprints only: no file holds a key).
+        #[arg(long, value_name = "DIR")]
+        purge_plan: Option<PathBuf>,
+    },
+    /// Copy standard input to standard output with every key whose fingerprint is listed
+    /// in FILE replaced by ***REMOVED*** (what a purge plan runs history through).
+    Redact {
+        /// Fingerprints (`rule_id:hex`, one a line), as `inventory --purge-plan` writes them.
+        #[arg(long, value_name = "FILE")]
+        fingerprints: PathBuf,
+        /// The path the text comes from, for rules limited to some paths.
+        #[arg(long, value_name = "PATH", conflicts_with = "stream")]
+        path: Option<String>,
+        /// Many texts over one pipe (`LEN PATHLEN` line, path, text; answered `LEN` line,
+        /// text), for filter-repo callbacks.
+        #[arg(long)]
+        stream: bool,
+    },
     /// Write the current findings of history (all refs by default) to the baseline file,
     /// as fingerprints: they will not be reported again.
     Baseline {

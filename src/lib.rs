@@ -3,7 +3,8 @@
 //! Data flows one way, one module per stage:
 //! `source` (what is committed or pushed, as added lines) → `matcher` (keyword
 //! prefilter, regexes, `validate`) → `filter` (allowlists, inline markers, baseline)
-//! → `verify` (opt-in live checks, `--verify`) → `report` (human, JSON, SARIF). `rules` holds the rule schema and the built-in catalogue
+//! → `verify` (opt-in live checks, `--verify`) → `inventory` (findings grouped by key,
+//! for `keyguard inventory`) → `report` (human, JSON, SARIF, Markdown). `rules` holds the rule schema and the built-in catalogue
 //! (data in `rules/*.toml`), `config` reads `.keyguard.toml`, `scan` connects the
 //! stages, `install` manages the git hooks, `app` implements the commands.
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod filter;
 pub mod finding;
 pub mod install;
+pub mod inventory;
 pub mod matcher;
 pub mod report;
 pub mod rules;

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::filter::{self, Baseline};
 use crate::finding::Finding;
 use crate::matcher::Matcher;
-use crate::source::commits::{self, SeenPairs};
+use crate::source::commits::{self, CopiedChange, SeenPairs};
 use crate::source::diff::{self, FileChange, FileOutcome};
 use crate::source::repo::par_map;
 use crate::source::{CommitInfo, ScanStats, ScanUnit};
@@ -110,7 +110,25 @@ pub fn scan_commits(
     baseline: &Baseline,
     progress: &dyn Fn(u64),
 ) -> Result<(Vec<Finding>, ScanStats)> {
+    scan_commits_noting_copies(repo, commits, matcher, settings, baseline, progress, None)
+}
+
+/// [`scan_commits`], also listing in `copies` (when given) every repeated change, so that
+/// a caller asking *which commits* brought a key in (the inventory: is it on a pushed
+/// branch?) sees the cherry-picked copy on `main` of a change first made on a local
+/// branch. Only the first commit is read and matched either way.
+pub fn scan_commits_noting_copies(
+    repo: &Repository,
+    commits: &[Oid],
+    matcher: &Matcher,
+    settings: &Settings,
+    baseline: &Baseline,
+    progress: &dyn Fn(u64),
+    mut copies: Option<&mut Vec<CopiedChange>>,
+) -> Result<(Vec<Finding>, ScanStats)> {
     let mut seen = SeenPairs::default();
+    // Only kept when copies are asked for: the first commit of each comparison.
+    let mut firsts: HashMap<u128, Arc<CommitInfo>> = HashMap::new();
     let mut stats = ScanStats {
         commits: commits.len(),
         ..ScanStats::default()
@@ -129,6 +147,24 @@ pub fn scan_commits(
             let (info, changes, local) = r?;
             stats.absorb(local);
             for c in changes {
+                if let Some(copies) = copies.as_deref_mut() {
+                    let key = SeenPairs::key(&c);
+                    match firsts.get(&key) {
+                        Some(first) => {
+                            if let Ok(copy) = Oid::from_str(&info.id) {
+                                copies.push(CopiedChange {
+                                    first: Arc::clone(first),
+                                    path: c.path.clone(),
+                                    copy,
+                                });
+                            }
+                            continue;
+                        }
+                        None => {
+                            firsts.insert(key, Arc::clone(&info));
+                        }
+                    }
+                }
                 if seen.first_time(&c) {
                     work.push((Arc::clone(&info), c));
                 }

@@ -11,8 +11,19 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules, lowest layer first.
 const LAYERS: &[&str] = &[
-    "source", "rules", "matcher", "finding", "config", "filter", "verify", "report", "scan",
-    "install", "cli", "app",
+    "source",
+    "rules",
+    "matcher",
+    "finding",
+    "config",
+    "filter",
+    "verify",
+    "inventory",
+    "report",
+    "scan",
+    "install",
+    "cli",
+    "app",
 ];
 
 /// `src/a/b.rs` and `src/a/b/mod.rs` → `["a", "b"]`.

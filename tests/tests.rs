@@ -24,6 +24,7 @@ mod fuzz_seeds;
 mod global;
 mod history;
 mod install;
+mod inventory;
 mod masking;
 mod messages;
 mod module_graph;

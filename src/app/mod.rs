@@ -3,12 +3,14 @@
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
 //! (pre-commit, commit-msg, pre-push, history, baseline, files and stdin), `hooks`
-//! (install, uninstall, also `--global`), `inspect` (rules, config check), `doctor`;
+//! (install, uninstall, also `--global`), `inspect` (rules, config check), `doctor`,
+//! `inventory` (inventory, redact);
 //! `session` holds what they share.
 
 mod doctor;
 mod hooks;
 mod inspect;
+mod inventory;
 mod scan;
 mod session;
 
@@ -17,6 +19,7 @@ pub use session::Outcome;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ConfigCommand};
+use crate::report::Format;
 use crate::source::history::Range;
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -27,6 +30,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     // would be silently ignored, so it is a usage error there.
     if cli.staged && cli.command.is_some() {
         anyhow::bail!("--staged scans the staged changes and takes no command; drop one of them");
+    }
+    // Markdown is a report for people reading an inventory; the other commands' reports
+    // (findings for a hook, a CI log) have no use for it.
+    if common.format == Format::Markdown && !matches!(cli.command, Some(Command::Inventory { .. }))
+    {
+        anyhow::bail!(
+            "--format markdown is only for `keyguard inventory`; use human, json or sarif"
+        );
     }
     match cli.command {
         None => scan::pre_commit(common, &[]),
@@ -49,6 +60,15 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::Uninstall { global: true }) => hooks::uninstall_global(),
         Some(Command::Install { pre_push, .. }) => hooks::install(pre_push),
         Some(Command::Uninstall { .. }) => hooks::uninstall(),
+        Some(Command::Inventory {
+            worktree,
+            purge_plan,
+        }) => inventory::inventory(common, worktree, purge_plan.as_deref()),
+        Some(Command::Redact {
+            fingerprints,
+            path,
+            stream,
+        }) => inventory::redact(common, &fingerprints, path.as_deref(), stream),
         Some(Command::Doctor) => doctor::doctor(common),
         Some(Command::Rules) => inspect::list_rules(common),
         Some(Command::Config {

@@ -148,7 +148,7 @@ fn scan_messages(
 }
 
 /// A progress bar on stderr, only for humans at a terminal (never in JSON/SARIF runs).
-fn progress_bar(common: &Common, len: usize) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(common: &Common, len: usize) -> Option<indicatif::ProgressBar> {
     if common.format != Format::Human
         || common.quiet
         || !std::io::stderr().is_terminal()

@@ -122,7 +122,8 @@ pub(super) fn emit(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match common.format {
-        Format::Human => report::human::write(&report, &mut out, common.quiet),
+        // Markdown is refused before any command but `inventory` runs (see `app::run`).
+        Format::Human | Format::Markdown => report::human::write(&report, &mut out, common.quiet),
         Format::Json => report::json::write(&report, &mut out),
         Format::Sarif => report::sarif::write(&report, &mut out),
     }

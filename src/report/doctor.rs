@@ -86,7 +86,8 @@ pub fn write(d: &Diagnosis, format: Format, out: &mut impl Write) -> std::io::Re
             serde_json::to_writer_pretty(&mut *out, d)?;
             writeln!(out)
         }
-        Format::Human => write_human(d, out),
+        // Markdown is refused before any command but `inventory` runs (see `app::run`).
+        Format::Human | Format::Markdown => write_human(d, out),
     }
 }
 

@@ -226,7 +226,7 @@ fn write_verification(out: &mut dyn Write, report: &Report) -> std::io::Result<(
     )
 }
 
-fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
+pub(super) fn write_skips(out: &mut dyn Write, stats: &ScanStats) -> std::io::Result<()> {
     for o in &stats.oversized {
         let at = o
             .commit

@@ -3,6 +3,7 @@
 
 pub mod doctor;
 pub mod human;
+pub mod inventory;
 pub mod json;
 pub mod rules;
 pub mod sarif;
@@ -48,6 +49,8 @@ pub enum Format {
     Human,
     Json,
     Sarif,
+    /// `keyguard inventory` only (a report to paste into an issue); refused elsewhere.
+    Markdown,
 }
 
 impl Report<'_> {

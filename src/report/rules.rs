@@ -32,7 +32,8 @@ pub fn write(rules: &[Arc<Rule>], format: Format, out: &mut impl Write) -> std::
             serde_json::to_writer_pretty(&mut *out, &rows)?;
             writeln!(out)
         }
-        Format::Human => {
+        // Markdown is refused before any command but `inventory` runs (see `app::run`).
+        Format::Human | Format::Markdown => {
             for r in rules {
                 let mut origin = match &r.origin {
                     Origin::Builtin => String::new(),

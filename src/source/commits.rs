@@ -266,6 +266,18 @@ fn diff_with_renames(
     diff::changed_files_renamed(repo, &mut diff, Some(commit), stats, submodules)
 }
 
+/// A later commit that made the very same change (same path, same blobs) as an earlier
+/// one, whose findings are reported at the earlier one: a cherry-pick, a rebased copy.
+#[derive(Debug, Clone)]
+pub struct CopiedChange {
+    /// The commit the change's findings are attributed to.
+    pub first: Arc<CommitInfo>,
+    /// The changed file.
+    pub path: String,
+    /// The commit that repeated it.
+    pub copy: Oid,
+}
+
 /// Remembers which blob comparisons were already scanned, so that a change that appears
 /// in many commits (cherry-picks, rebased copies, the same file on many branches) is
 /// read and matched once, and attributed to the first (oldest) commit that made it.
@@ -281,13 +293,17 @@ pub struct SeenPairs(HashSet<u128>);
 impl SeenPairs {
     /// True the first time this (path, old, new, others) comparison is offered.
     pub fn first_time(&mut self, c: &FileChange) -> bool {
+        self.0.insert(Self::key(c))
+    }
+
+    /// The 128-bit key of a comparison (path, old, new, others).
+    pub fn key(c: &FileChange) -> u128 {
         let half = |salt: u8| {
             let mut h = DefaultHasher::new();
             (salt, &c.path, c.old, c.new, &c.others).hash(&mut h);
             h.finish()
         };
-        let key = (u128::from(half(1)) << 64) | u128::from(half(2));
-        self.0.insert(key)
+        (u128::from(half(1)) << 64) | u128::from(half(2))
     }
 }
 

@@ -26,7 +26,10 @@ pub fn commits_in(repo: &Repository, range: &Range) -> Result<Vec<Oid>> {
     match range {
         Range::All => {
             walk.push_glob("*").context("walking all refs")?;
-            match walk.push_head() {
+            // An unborn HEAD (a new repository) has no history; libgit2 reports it as a
+            // generic reference error here, not as `UnbornBranch`.
+            let unborn = matches!(repo.head(), Err(e) if e.code() == ErrorCode::UnbornBranch);
+            match if unborn { Ok(()) } else { walk.push_head() } {
                 Ok(()) => {}
                 Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => {}
                 Err(e) => return Err(e).context("walking HEAD"),
