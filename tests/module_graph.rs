@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules, lowest layer first.
 const LAYERS: &[&str] = &[
-    "source", "rules", "matcher", "finding", "config", "filter", "verify", "report", "scan",
+    "source", "rules", "matcher", "finding", "config", "filter", "verify", "report", "scan", "fix",
     "install", "cli", "app",
 ];
 
