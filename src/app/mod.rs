@@ -3,10 +3,11 @@
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
 //! (pre-commit, commit-msg, pre-push, history, baseline, files and stdin), `hooks`
-//! (install, uninstall, also `--global`), `inspect` (rules, config check), `doctor`;
+//! (install, uninstall, also `--global`), `fix` (keys moved out of staged files), `inspect` (rules, config check), `doctor`;
 //! `session` holds what they share.
 
 mod doctor;
+mod fix;
 mod hooks;
 mod inspect;
 mod scan;
@@ -49,6 +50,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Some(Command::Uninstall { global: true }) => hooks::uninstall_global(),
         Some(Command::Install { pre_push, .. }) => hooks::install(pre_push),
         Some(Command::Uninstall { .. }) => hooks::uninstall(),
+        Some(Command::Fix { apply }) => fix::fix(common, apply),
         Some(Command::Doctor) => doctor::doctor(common),
         Some(Command::Rules) => inspect::list_rules(common),
         Some(Command::Config {
