@@ -199,14 +199,18 @@ fn shell_assignment_becomes_a_quoted_expansion() {
 #[test]
 fn rust_literal_becomes_env_var_expect_and_compiles() {
     let key = openai_project_key();
-    let src = "fn main() {\n    let key = \"{KEY}\";\n    println!(\"{}\", key);\n}\n";
+    // `show` takes the `&str` the literal was: the lookup must still fit there.
+    let src = "fn show(k: &str) {\n    println!(\"{}\", k);\n}\n\nfn main() {\n    let key = \"{KEY}\";\n    show(key);\n}\n";
     let r = staged("main.rs", src, &key);
     dry_run(&r, "main.rs", &key, "std::env::var(\"OPENAI_API_KEY\")");
     apply_ok(
         &r,
         "main.rs",
         &key,
-        "fn main() {\n    let key = std::env::var(\"OPENAI_API_KEY\").expect(\"OPENAI_API_KEY is not set\");\n    println!(\"{}\", key);\n}\n",
+        &src.replace(
+            "\"{KEY}\"",
+            "&std::env::var(\"OPENAI_API_KEY\").expect(\"OPENAI_API_KEY is not set\")",
+        ),
         "OPENAI_API_KEY",
     );
     let bin = tempfile::tempdir().expect("temp dir");
@@ -350,6 +354,14 @@ fn a_key_inside_a_longer_string_is_refused() {
         &key,
     );
     refused(&r, "app.py", &key, "longer string");
+}
+
+#[test]
+fn a_kubernetes_manifest_is_refused_it_does_not_expand_variables() {
+    let key = openai_project_key();
+    let src = "apiVersion: v1\nkind: Secret\nstringData:\n  OPENAI_API_KEY: {KEY}\n";
+    let r = staged("k8s/secret.yaml", src, &key);
+    refused(&r, "k8s/secret.yaml", &key, "do not expand");
 }
 
 #[test]

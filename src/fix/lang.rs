@@ -55,6 +55,9 @@ pub struct Lang {
     /// Lines (regex) whose value must be known at compile time, with the reason: a
     /// lookup there would not build, so the literal is refused there.
     pub refuse_line: Option<(&'static str, &'static str)>,
+    /// Files (a regex over the whole text) this language's lookup does not work in, with
+    /// the reason: they are refused whole.
+    pub refuse_file: Option<(&'static str, &'static str)>,
     /// A declaration appended to the file once per variable, unless `declared` (a regex
     /// template like `lookup`) already finds one in the file.
     pub declare: Option<(&'static str, &'static str)>,
@@ -88,6 +91,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: Some(PY_IMPORT),
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -101,6 +105,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -116,6 +121,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -132,6 +138,7 @@ pub const LANGS: &[Lang] = &[
             r"^\s*const\b",
             "a Go constant cannot hold a value read at run time",
         )),
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -141,13 +148,16 @@ pub const LANGS: &[Lang] = &[
         quotes: &['"'],
         bare_lookup: None,
         edit: Edit::Replace,
-        lookup: r#"std::env::var("@NAME@").expect("@NAME@ is not set")"#,
+        // Borrowed: `&String` goes where the `&str` literal went (deref coercion) and
+        // into `impl Into<String>` parameters; a `let` extends the temporary's life.
+        lookup: r#"&std::env::var("@NAME@").expect("@NAME@ is not set")"#,
         env_name: "@NAME@",
         import: None,
         refuse_line: Some((
             r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:const|static)\b",
             "a Rust const or static cannot hold a value read at run time",
         )),
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -161,6 +171,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -177,6 +188,7 @@ pub const LANGS: &[Lang] = &[
             r"\bconst\s+val\b",
             "a Kotlin const val cannot hold a value read at run time",
         )),
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -190,6 +202,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -206,6 +219,7 @@ pub const LANGS: &[Lang] = &[
             r"^\s*(?:(?:public|private|protected|final)\s+)*const\b|\bdefine\s*\(",
             "a PHP constant expression cannot call getenv()",
         )),
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -223,6 +237,7 @@ pub const LANGS: &[Lang] = &[
             r"\bconst\b",
             "a C# const cannot hold a value read at run time",
         )),
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -236,6 +251,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -250,6 +266,10 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: Some((
+            r"(?m)^apiVersion:|^\s*runs-on:|^\s*script:",
+            "Kubernetes manifests and CI pipelines do not expand ${VAR}: keep the key in the platform's secret store",
+        )),
         declare: None,
     },
     Lang {
@@ -263,6 +283,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "@NAME@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: None,
     },
     Lang {
@@ -276,6 +297,7 @@ pub const LANGS: &[Lang] = &[
         env_name: "TF_VAR_@name@",
         import: None,
         refuse_line: None,
+        refuse_file: None,
         declare: Some((
             "\nvariable \"@name@\" {\n  type      = string\n  sensitive = true\n}\n",
             r#"(?m)^\s*variable\s+"@name@"\s*\{"#,
@@ -340,7 +362,7 @@ mod tests {
             if let Some(i) = &l.import {
                 regex::Regex::new(&format!("(?m){}", i.present)).unwrap();
             }
-            if let Some((r, _)) = l.refuse_line {
+            for (r, _) in l.refuse_line.iter().chain(&l.refuse_file) {
                 regex::Regex::new(r).unwrap();
             }
             if let Some((_, d)) = l.declare {

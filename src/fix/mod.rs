@@ -193,6 +193,12 @@ impl Plan {
             return Ok(());
         };
 
+        if let Some((re, why)) = lang.refuse_file {
+            if Regex::new(re)?.is_match(&old) {
+                refuse_all(self, why);
+                return Ok(());
+            }
+        }
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         let mut vars: Vec<Var> = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
