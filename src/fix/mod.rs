@@ -138,7 +138,8 @@ impl Plan {
         env: &BTreeMap<String, String>,
         taken: &mut BTreeMap<String, Secret>,
     ) -> Result<()> {
-        let manual = |f: &Finding| manual_steps(f);
+        let lang_of = lang::for_path(path);
+        let manual = |f: &Finding| manual_steps(f, lang_of);
         let refuse_all = |plan: &mut Plan, reason: &str| {
             for f in found {
                 plan.refuse(f, reason, &manual(f));
@@ -161,7 +162,7 @@ impl Plan {
             }
             return Ok(());
         }
-        let Some(lang) = lang::for_path(path) else {
+        let Some(lang) = lang_of else {
             refuse_all(self, "no language rule for this kind of file");
             return Ok(());
         };
@@ -634,16 +635,21 @@ fn add_import(text: &str, import: &lang::Import) -> Result<String> {
     Ok(out)
 }
 
-/// What to do by hand when `fix` leaves a finding alone.
-fn manual_steps(f: &Finding) -> String {
+/// What to do by hand when `fix` leaves a finding alone: in the file's language when
+/// it has a rule (`lang`), generically otherwise.
+fn manual_steps(f: &Finding, lang: Option<&Lang>) -> String {
     let name = f
         .rule
         .remediation
         .env_var
         .clone()
         .unwrap_or_else(|| "A_NAME".to_string());
+    let read = match lang {
+        Some(l) if l.edit == Edit::Replace => format!("`{}`", lang::fill(l.lookup, &name)),
+        _ => format!("the environment variable {name} in this file's language"),
+    };
     format!(
-        "replace the literal with a read of the environment variable {name} in this file's language, \
+        "replace the key with a read of {read} (building any longer string around it), \
          add `{name}=<the key>` to the git-ignored .env, then `git add {}`",
         f.file
     )
