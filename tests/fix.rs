@@ -49,6 +49,7 @@ fn staged(path: &str, content: &str, key: &str) -> Repo {
 /// The dry run: exit 1, a masked preview naming `lookup`, and nothing written.
 fn dry_run(r: &Repo, path: &str, key: &str, lookup: &str) {
     let (index, file) = (index_of(r), read(r, path));
+    let index_bytes = std::fs::read(r.path().join(".git/index")).expect("index");
     let out = kg(r, &["fix"], key);
     assert_eq!(code(&out), 1, "dry run exit status\n{}", both(&out));
     let text = stdout(&out);
@@ -59,6 +60,11 @@ fn dry_run(r: &Repo, path: &str, key: &str, lookup: &str) {
     );
     assert!(text.contains("dry run"), "{text}");
     assert_eq!(index_of(r), index, "the dry run changed the index");
+    assert_eq!(
+        std::fs::read(r.path().join(".git/index")).expect("index"),
+        index_bytes,
+        "the dry run wrote .git/index"
+    );
     assert_eq!(read(r, path), file, "the dry run changed the file");
     assert!(!r.path().join(".env").exists(), "the dry run wrote .env");
     assert!(
@@ -406,4 +412,46 @@ fn the_same_key_twice_in_a_file_is_replaced_everywhere_and_stored_once() {
         "import os\na = os.environ[\"OPENAI_API_KEY\"]\nb = os.environ[\"OPENAI_API_KEY\"]\n"
     );
     assert_eq!(read(&r, ".env").matches(&key).count(), 1);
+}
+
+#[test]
+fn a_key_already_in_env_with_the_same_value_is_not_added_twice() {
+    let key = openai_project_key();
+    let r = staged("app.py", "api_key = \"{KEY}\"\n", &key);
+    r.write(".gitignore", ".env\n");
+    r.write(".env", format!("OPENAI_API_KEY={key}\n"));
+    let dry = kg(&r, &["fix"], &key);
+    assert!(stdout(&dry).contains("already in .env"), "{}", stdout(&dry));
+    let out = kg(&r, &["fix", "--apply"], &key);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert_eq!(read(&r, ".env"), format!("OPENAI_API_KEY={key}\n"));
+    assert_eq!(
+        read(&r, ".gitignore"),
+        ".env\n",
+        "already ignored: .gitignore untouched"
+    );
+    assert_eq!(
+        read(&r, "app.py"),
+        "import os\napi_key = os.environ[\"OPENAI_API_KEY\"]\n"
+    );
+}
+
+#[test]
+fn fix_works_from_a_subfolder_and_puts_env_at_the_root() {
+    let key = openai_project_key();
+    let r = staged(
+        "src/app/client.js",
+        "module.exports = { key: \"{KEY}\" };\n",
+        &key,
+    );
+    let out = r.keyguard_in("src", &["fix", "--apply"]);
+    assert_no_secret(&out, &key);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert_eq!(
+        read(&r, "src/app/client.js"),
+        "module.exports = { key: process.env.OPENAI_API_KEY };\n"
+    );
+    assert!(read(&r, ".env").contains("OPENAI_API_KEY="));
+    assert!(!r.path().join("src/.env").exists());
+    assert_eq!(code(&r.keyguard(&["pre-commit"])), 0);
 }
