@@ -122,6 +122,7 @@ pub(super) fn fix(common: &Common, do_apply: bool) -> Result<Outcome> {
         .flat_map(|f| &f.vars)
         .filter_map(|v| v.revoke_url.as_deref())
         .collect();
+    urls.sort_unstable();
     urls.dedup();
     for u in urls {
         println!("    revoke at {u}");
