@@ -238,6 +238,7 @@ fn java_literal_becomes_system_getenv_and_runs() {
     let src = "public class App {\n    public static void main(String[] a) {\n        String key = \"{KEY}\";\n        System.out.println(key);\n    }\n}\n";
     let r = staged("App.java", src, &key);
     let want = src.replace("\"{KEY}\"", "System.getenv(\"OPENAI_API_KEY\")");
+    dry_run(&r, "App.java", &key, "System.getenv(\"OPENAI_API_KEY\")");
     apply_ok(&r, "App.java", &key, &want, "OPENAI_API_KEY");
     if std::process::Command::new("java")
         .arg("-version")
@@ -251,65 +252,76 @@ fn java_literal_becomes_system_getenv_and_runs() {
 /// Languages not run here: the edited file must be exactly the idiomatic lookup.
 #[test]
 fn every_other_language_gets_its_lookup() {
-    let cases: &[(&str, &str, &str, &str)] = &[
+    // (file, content, what it becomes, the name in .env, what the dry run's preview shows)
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
         (
             "main.go",
             "package main\n\nimport (\n\t\"fmt\"\n)\n\nfunc main() {\n\tkey := \"{KEY}\"\n\tfmt.Println(key)\n}\n",
             "package main\n\nimport (\n\t\"os\"\n\t\"fmt\"\n)\n\nfunc main() {\n\tkey := os.Getenv(\"OPENAI_API_KEY\")\n\tfmt.Println(key)\n}\n",
             "OPENAI_API_KEY",
+            "+\tkey := os.Getenv(\"OPENAI_API_KEY\")",
         ),
         (
             "web/client.ts",
             "export const client = new OpenAI({ apiKey: \"{KEY}\" });\n",
             "export const client = new OpenAI({ apiKey: process.env.OPENAI_API_KEY! });\n",
             "OPENAI_API_KEY",
+            "process.env.OPENAI_API_KEY!",
         ),
         (
             "Main.kt",
             "val key = \"{KEY}\"\n",
             "val key = System.getenv(\"OPENAI_API_KEY\")\n",
             "OPENAI_API_KEY",
+            "System.getenv(\"OPENAI_API_KEY\")",
         ),
         (
             "config.rb",
             "OpenAI.api_key = '{KEY}'\n",
             "OpenAI.api_key = ENV.fetch(\"OPENAI_API_KEY\")\n",
             "OPENAI_API_KEY",
+            "ENV.fetch(\"OPENAI_API_KEY\")",
         ),
         (
             "config.php",
             "<?php\n$key = '{KEY}';\n",
             "<?php\n$key = getenv('OPENAI_API_KEY');\n",
             "OPENAI_API_KEY",
+            "getenv('OPENAI_API_KEY')",
         ),
         (
             "Program.cs",
             "var key = \"{KEY}\";\n",
             "var key = System.Environment.GetEnvironmentVariable(\"OPENAI_API_KEY\");\n",
             "OPENAI_API_KEY",
+            "System.Environment.GetEnvironmentVariable(\"OPENAI_API_KEY\")",
         ),
         (
             "compose.yaml",
             "services:\n  app:\n    environment:\n      OPENAI_API_KEY: {KEY}\n",
             "services:\n  app:\n    environment:\n      OPENAI_API_KEY: ${OPENAI_API_KEY}\n",
             "OPENAI_API_KEY",
+            "+      OPENAI_API_KEY: ${OPENAI_API_KEY}",
         ),
         (
             "Dockerfile",
             "FROM python:3.12\nENV OPENAI_API_KEY=\"{KEY}\"\nCMD [\"python\", \"app.py\"]\n",
             "FROM python:3.12\nCMD [\"python\", \"app.py\"]\n",
             "OPENAI_API_KEY",
+            "-ENV OPENAI_API_KEY=\"sk-proj-…",
         ),
         (
             "infra/main.tf",
             "provider \"openai\" {\n  api_key = \"{KEY}\"\n}\n",
             "provider \"openai\" {\n  api_key = var.openai_api_key\n}\n\nvariable \"openai_api_key\" {\n  type      = string\n  sensitive = true\n}\n",
             "TF_VAR_openai_api_key",
+            "+variable \"openai_api_key\" {",
         ),
     ];
-    for (path, src, want, env_name) in cases {
+    for (path, src, want, env_name, preview) in cases {
         let key = openai_project_key();
         let r = staged(path, src, &key);
+        dry_run(&r, path, &key, preview);
         apply_ok(&r, path, &key, want, env_name);
     }
 }
@@ -454,4 +466,31 @@ fn fix_works_from_a_subfolder_and_puts_env_at_the_root() {
     assert!(read(&r, ".env").contains("OPENAI_API_KEY="));
     assert!(!r.path().join("src/.env").exists());
     assert_eq!(code(&r.keyguard(&["pre-commit"])), 0);
+}
+
+#[test]
+fn a_tracked_env_is_refused_the_key_would_be_committed() {
+    let key = openai_project_key();
+    let r = staged("app.py", "api_key = \"{KEY}\"\n", &key);
+    r.write(".env", "DEBUG=1\n");
+    r.git(&["add", ".env"]);
+    refused(&r, "app.py", &key, "`.env` is tracked");
+}
+
+#[test]
+fn a_gitignore_with_unstaged_changes_is_edited_but_not_staged() {
+    let key = openai_project_key();
+    let r = staged("app.py", "api_key = \"{KEY}\"\n", &key);
+    r.write(".gitignore", "target/\n");
+    r.git(&["add", ".gitignore"]);
+    r.write(".gitignore", "target/\nnode_modules/\n");
+    let out = kg(&r, &["fix", "--apply"], &key);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert!(stdout(&out).contains("not staged"), "{}", stdout(&out));
+    assert_eq!(
+        read(&r, ".gitignore"),
+        "target/\nnode_modules/\n# Local secrets (keyguard fix)\n/.env\n"
+    );
+    assert_eq!(stdout(&r.git(&["show", ":.gitignore"])), "target/\n");
+    assert!(r.git_try(&["check-ignore", "-q", ".env"]).status.success());
 }
