@@ -494,3 +494,33 @@ fn a_gitignore_with_unstaged_changes_is_edited_but_not_staged() {
     assert_eq!(stdout(&r.git(&["show", ":.gitignore"])), "target/\n");
     assert!(r.git_try(&["check-ignore", "-q", ".env"]).status.success());
 }
+
+#[test]
+fn the_preview_masks_other_keys_on_context_lines() {
+    // An old key accepted with an inline marker sits next to the new one: the preview's
+    // context shows its line, masked.
+    let old = openai_project_key();
+    let key = openai_project_key();
+    let r = Repo::new();
+    r.write("app.py", format!("legacy = \"{old}\"  # keyguard:allow\n"));
+    r.commit_all("init");
+    r.write(
+        "app.py",
+        format!("legacy = \"{old}\"  # keyguard:allow\napi_key = \"{key}\"\n"),
+    );
+    r.git(&["add", "app.py"]);
+    let out = kg(&r, &["fix"], &key);
+    assert_no_secret(&out, &old);
+    assert!(
+        stdout(&out).contains(" legacy = \"sk-proj-…"),
+        "{}",
+        stdout(&out)
+    );
+    let out = kg(&r, &["fix", "--apply"], &key);
+    assert_no_secret(&out, &old);
+    assert_eq!(code(&out), 0, "{}", both(&out));
+    assert!(
+        read(&r, "app.py").contains(&old),
+        "the accepted key is left alone"
+    );
+}

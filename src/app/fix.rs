@@ -38,7 +38,7 @@ pub(super) fn fix(common: &Common, do_apply: bool) -> Result<Outcome> {
         }
         return Ok(Outcome::Clean);
     }
-    let plan = Plan::new(&s.repo, &findings)?;
+    let plan = Plan::new(&s.repo, &findings, &s.matcher()?)?;
     let mode = if do_apply {
         "applying"
     } else {

@@ -13,13 +13,13 @@ pub mod lang;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use git2::{Repository, Status};
 use regex::Regex;
 
 use crate::finding::Finding;
-use crate::matcher::Secret;
-use crate::source::Location;
+use crate::matcher::{secret, Matcher, Secret};
+use crate::source::{files, Location, ScanStats};
 use lang::{Edit, Lang, Place};
 
 /// One secret taken out: what replaces it and where its value goes.
@@ -74,7 +74,9 @@ pub const ENV_FILE: &str = ".env";
 
 impl Plan {
     /// Plans the fix of every blocking finding in `findings` (a staged scan's).
-    pub fn new(repo: &Repository, findings: &[Finding]) -> Result<Plan> {
+    /// `matcher` finds the other keys of the files involved (on lines the staged scan
+    /// did not read, or allowed ones), so that the preview's context masks them too.
+    pub fn new(repo: &Repository, findings: &[Finding], matcher: &Matcher) -> Result<Plan> {
         let root = repo
             .workdir()
             .context("this repository has no work tree: there is no file to fix")?;
@@ -107,12 +109,18 @@ impl Plan {
         let env = read_env(&root.join(ENV_FILE))?;
         // name → the secret it stands for in this run (two secrets cannot share a name).
         let mut taken: BTreeMap<String, Secret> = BTreeMap::new();
+        let cx = Context {
+            repo,
+            root,
+            env: &env,
+            matcher,
+        };
         let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in blocking {
             by_file.entry(f.file.as_str()).or_default().push(f);
         }
         for (path, found) in by_file {
-            plan.plan_file(repo, root, path, &found, &env, &mut taken)?;
+            plan.plan_file(&cx, path, &found, &mut taken)?;
         }
         Ok(plan)
     }
@@ -131,13 +139,17 @@ impl Plan {
 
     fn plan_file(
         &mut self,
-        repo: &Repository,
-        root: &Path,
+        cx: &Context<'_>,
         path: &str,
         found: &[&Finding],
-        env: &BTreeMap<String, String>,
         taken: &mut BTreeMap<String, Secret>,
     ) -> Result<()> {
+        let Context {
+            repo,
+            root,
+            env,
+            matcher,
+        } = *cx;
         let lang_of = lang::for_path(path);
         let manual = |f: &Finding| manual_steps(f, lang_of);
         let refuse_all = |plan: &mut Plan, reason: &str| {
@@ -194,6 +206,15 @@ impl Plan {
             return Ok(());
         };
 
+        // Every key the rules see anywhere in the file is masked in the preview, whatever
+        // line of context it is on.
+        let unit = files::text_unit(path.to_string(), old.as_bytes(), &mut ScanStats::default());
+        for c in matcher.scan(&unit)? {
+            let masked = secret::mask(c.secret.expose(), &c.rule.keywords);
+            self.masks.push((c.secret, masked));
+        }
+        self.masks
+            .sort_by_key(|(s, _)| std::cmp::Reverse(s.expose().len()));
         if let Some((re, why)) = lang.refuse_file {
             if Regex::new(re)?.is_match(&old) {
                 refuse_all(self, why);
@@ -355,6 +376,16 @@ impl Plan {
         }
         out
     }
+}
+
+/// What planning each file reads: the repository, its root, the existing `.env`, the
+/// rules.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    repo: &'a Repository,
+    root: &'a Path,
+    env: &'a BTreeMap<String, String>,
+    matcher: &'a Matcher,
 }
 
 /// One place a secret is taken from: the byte range replaced, and by what.
