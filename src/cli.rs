@@ -178,6 +178,14 @@ pub enum Command {
     /// and that nothing is exposed (keys in untracked files or the stash; sensitive files
     /// not git-ignored). Exit 1 when unprotected or exposed.
     Doctor,
+    /// Move the keys that block the staged changes out of the code: each literal becomes
+    /// an environment lookup in the file's language and the key goes to the git-ignored
+    /// `.env`. Without --apply, only shows the edits (masked).
+    Fix {
+        /// Make the edits: write `.env`, the files and `.gitignore`, and re-stage them.
+        #[arg(long)]
+        apply: bool,
+    },
     /// List the rules in force (built-in and custom, without disabled ones).
     Rules,
     /// Configuration commands.

@@ -6,13 +6,15 @@
 //! → `verify` (opt-in live checks, `--verify`) → `inventory` (findings grouped by key,
 //! for `keyguard inventory`) → `report` (human, JSON, SARIF, Markdown). `rules` holds the rule schema and the built-in catalogue
 //! (data in `rules/*.toml`), `config` reads `.keyguard.toml`, `scan` connects the
-//! stages, `install` manages the git hooks, `app` implements the commands.
+//! stages, `install` manages the git hooks, `fix` moves a staged key out of the code
+//! into `.env`, `app` implements the commands.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod filter;
 pub mod finding;
+pub mod fix;
 pub mod install;
 pub mod inventory;
 pub mod matcher;

@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "inventory",
     "report",
     "scan",
+    "fix",
     "install",
     "cli",
     "app",

@@ -20,6 +20,7 @@ mod cli;
 mod config;
 mod corpus;
 mod doctor;
+mod fix;
 mod fuzz_seeds;
 mod global;
 mod history;

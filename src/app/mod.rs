@@ -3,11 +3,12 @@
 //! settings ([`Session`]), asks a source for units, runs the pipeline (`crate::scan`)
 //! and hands the findings to a report. Each command family has its own file: `scan`
 //! (pre-commit, commit-msg, pre-push, history, baseline, files and stdin), `hooks`
-//! (install, uninstall, also `--global`), `inspect` (rules, config check), `doctor`,
-//! `inventory` (inventory, redact);
+//! (install, uninstall, also `--global`), `fix` (keys moved out of staged files),
+//! `inspect` (rules, config check), `doctor`, `inventory` (inventory, redact);
 //! `session` holds what they share.
 
 mod doctor;
+mod fix;
 mod hooks;
 mod inspect;
 mod inventory;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             path,
             stream,
         }) => inventory::redact(common, &fingerprints, path.as_deref(), stream),
+        Some(Command::Fix { apply }) => fix::fix(common, apply),
         Some(Command::Doctor) => doctor::doctor(common),
         Some(Command::Rules) => inspect::list_rules(common),
         Some(Command::Config {
