@@ -36,6 +36,24 @@ export KEYGUARD_REQUIRE_PRE_COMMIT=1
 # standard library, which this script needs anyway (pip above).
 export KEYGUARD_REQUIRE_REAL_CODE=1
 
+say "git filter-repo (for the inventory purge-plan test)"
+if ! git filter-repo --version >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check git-filter-repo \
+        || fail "could not install git-filter-repo with pip"
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
+# pip may have installed it under the user base (a read-only site), which is not always on PATH.
+if ! git filter-repo --version >/dev/null 2>&1; then
+    PATH="$(python3 -m site --user-base)/bin:$PATH"
+    # The tests run git under a temporary HOME, which would hide the user site from python.
+    PYTHONUSERBASE="$(python3 -m site --user-base)"
+    export PATH PYTHONUSERBASE
+fi
+git filter-repo --version >/dev/null 2>&1 || fail "git-filter-repo is installed but git cannot find it on PATH"
+printf 'git filter-repo %s\n' "$(git filter-repo --version)"
+# With this set, the purge-plan test fails instead of skipping when git filter-repo is missing.
+export KEYGUARD_REQUIRE_FILTER_REPO=1
+
 say "format"
 cargo fmt --all -- --check
 

@@ -430,6 +430,10 @@ fn purge_plan_holds_no_key_and_purges_history() {
     assert_eq!(listed.len(), 4, "{fps}");
 
     if !has_filter_repo(&w.r) {
+        assert!(
+            std::env::var_os("KEYGUARD_REQUIRE_FILTER_REPO").is_none(),
+            "KEYGUARD_REQUIRE_FILTER_REPO is set but `git filter-repo` is not on PATH"
+        );
         eprintln!(
             "git filter-repo is not installed: purge plan not run (redact is tested on its own)"
         );
