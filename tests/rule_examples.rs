@@ -199,11 +199,16 @@ fn no_prefix_rule_reports_a_slice_of_a_base64_blob() {
                 {
                     continue;
                 }
-                // Letters, digits and `+` around it, or a `/` right at it, as in a blob.
-                let (before, after) = if checked % 2 == 0 {
-                    ("/", "+")
-                } else {
-                    ("", "/")
+                // Letters, digits and `+` around it, or a `/` right at it, as in a blob;
+                // or a blob's `/`s close to it on both sides, cutting the runs that touch
+                // it short (`…0m47h/mApMGT6mg/TOKEN+Zbpdm"`).
+                let (before, after) = match checked % 3 {
+                    0 => ("/".to_string(), "+".to_string()),
+                    1 => (String::new(), "/".to_string()),
+                    _ => (
+                        format!("/{}/", rng.string(&b64[..62], 9)),
+                        format!("+{}/", rng.string(&b64[..62], 5)),
+                    ),
                 };
                 let blob = format!(
                     "const icon = \"data:image/png;base64,{}{before}{}{after}{}==\";",
@@ -242,6 +247,9 @@ fn prefix_tokens_touched_by_separators_are_found() {
         for line in [
             format!("git clone https://{token}@github.com/acme/app.git"),
             format!("GET /v1/{token}/items"),
+            // A long path of short segments is not a blob.
+            format!("GET /repos/acme/payments/settings/credentials/{token}/rotate/confirm"),
+            format!("https://example.com/api/v2/projects/12345/keys/{token}"),
         ] {
             let found = m.scan(&check::unit_of("src/app.txt", &line)).unwrap();
             assert!(

@@ -12,11 +12,13 @@ use crate::source::ScanUnit;
 /// followed by 32 letters and digits and `+Qx…` is not a crates.io token: the regex's own
 /// boundaries (`[^A-Za-z0-9_]`) let `+` and `/` through.
 ///
-/// What counts is how much of the base64 alphabet's letters, digits and `+` surrounds the
-/// token: a blob puts dozens of them on either side, while a real token sits after a
+/// What counts is how much of the base64 alphabet surrounds the token: a blob puts dozens
+/// of its letters, digits and `+` on either side, while a real token sits after a
 /// separator (`=`, a quote, `://`, `/` in a URL path, an escaped `\n`) with at most a few
-/// such characters touching it. One `/` right at the token is looked past: URL path
-/// segments are short (`/v1/ghp_…/items`, `https://ghp_…@github.com`), a blob's are not.
+/// such characters touching it. A `/` is in both worlds: a blob has one in 64 characters,
+/// a URL path one every few. So the run is also read through its `/`s, and it is a blob
+/// when its segments are long (`…0m47h/mApMGT6mg/LTAI…+Zbpdm"`), not when they are short
+/// (`/v1/ghp_…/items`, `/settings/credentials/ghp_…/rotate`).
 pub(super) fn at_token_boundary(
     rule: &Rule,
     text: &[u8],
@@ -24,9 +26,6 @@ pub(super) fn at_token_boundary(
     end: usize,
     secret: &str,
 ) -> bool {
-    /// Letters, digits and `+` touching a token, before and after together, beyond which
-    /// it is taken for a slice of a blob.
-    const BLOB_RUN: usize = 16;
     if rule.prefix_boundary == PrefixBoundary::None || rule.is_heuristic() || rule.file_rule {
         return true;
     }
@@ -38,18 +37,58 @@ pub(super) fn at_token_boundary(
     if !prefixed {
         return true;
     }
-    // The letters, digits and `+` on one side, looking past one `/` right at the token
-    // (a blob's `…x/cio…/…` is as much a blob; a path's `/v1/ghp_…` is not).
-    fn side<'a>(mut bytes: impl Iterator<Item = &'a u8> + Clone) -> usize {
-        let run = |c: &&u8| c.is_ascii_alphanumeric() || **c == b'+';
-        if bytes.clone().next() == Some(&b'/') {
-            bytes.next();
+    let before = Run::read(text[..start.min(text.len())].iter().rev());
+    let after = Run::read(text.get(end..).unwrap_or_default().iter());
+    !Run::is_blob(before, after)
+}
+
+/// The base64 alphabet on one side of a token, read outwards through its `/`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Run {
+    /// Letters, digits and `+` touching the token, before any `/`.
+    touching: usize,
+    /// Letters, digits and `+` in the whole run.
+    chars: usize,
+    /// Stretches of them between `/`s.
+    segments: usize,
+}
+
+impl Run {
+    fn read<'a>(bytes: impl Iterator<Item = &'a u8>) -> Run {
+        // A few hundred bytes tell a blob from a path; a long line costs no more.
+        const LOOK: usize = 512;
+        let mut run = Run {
+            touching: 0,
+            chars: 0,
+            segments: 0,
+        };
+        let (mut in_segment, mut slashed) = (false, false);
+        for &c in bytes.take(LOOK) {
+            if c == b'/' {
+                in_segment = false;
+                slashed = true;
+            } else if c.is_ascii_alphanumeric() || c == b'+' {
+                run.chars += 1;
+                run.touching += usize::from(!slashed);
+                run.segments += usize::from(!in_segment);
+                in_segment = true;
+            } else {
+                break;
+            }
         }
-        bytes.take_while(run).count()
+        run
     }
-    let before = side(text[..start.min(text.len())].iter().rev());
-    let after = side(text.get(end..).unwrap_or_default().iter());
-    before + after < BLOB_RUN
+
+    fn is_blob(before: Run, after: Run) -> bool {
+        /// Letters, digits and `+` beyond which a run is a blob: touching the token, or
+        /// read through `/`s whose segments are on average longer than a path's.
+        const BLOB_RUN: usize = 16;
+        const SEGMENT: usize = 12;
+        let chars = before.chars + after.chars;
+        let segments = before.segments + after.segments;
+        before.touching + after.touching >= BLOB_RUN
+            || (chars >= BLOB_RUN && chars >= SEGMENT * segments)
+    }
 }
 
 /// Whether one of the rule's `context_allow` entries drops the match at `start..end`.
@@ -215,5 +254,29 @@ mod tests {
             ["generic-secret"],
             "far from the citation"
         );
+    }
+
+    /// Read through its `/`s, a blob's run is long and its segments are long; a path's
+    /// segments are short, however many there are.
+    #[test]
+    fn a_blob_is_told_from_a_path_by_its_segments() {
+        let after = |s: &str| Run::read(s.as_bytes().iter());
+        let before = |s: &str| Run::read(s.as_bytes().iter().rev());
+        let run = |touching, chars, segments| Run {
+            touching,
+            chars,
+            segments,
+        };
+        assert_eq!(after("ab+c/de/"), run(4, 6, 2));
+        assert_eq!(after("/x\"y"), run(0, 1, 1));
+        let blob = "bFzKzp0JGSi+6jvCh1AtToXJSgx2RYsaMMERpHYItpfqNntLD+/rPkFYY36f/mApMGT6mg/";
+        assert!(Run::is_blob(before(blob), after("+Zbpdm\">")));
+        // Touching the token: a blob with or without `/`s.
+        assert!(Run::is_blob(before("\"AAAAbbbbCCCCdddd"), after("\"")));
+        let path = "GET /repos/acme/payments/settings/credentials/";
+        assert!(!Run::is_blob(before(path), after("/rotate/confirm/now")));
+        assert!(!Run::is_blob(before("GET /v1/"), after("/items")));
+        // One long segment right at the token is as much a blob as touching letters.
+        assert!(Run::is_blob(before("=abcdefghijklmnopqrs/"), after("\"")));
     }
 }
