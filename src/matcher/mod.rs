@@ -183,7 +183,11 @@ impl Matcher {
             Windowing::Always => true,
             Windowing::Never => false,
         };
-        let (candidates, hits) = self.candidates(&unit.text, every);
+        let (mut candidates, hits) = self.candidates(&unit.text, every);
+        // Rules that know a format run before the heuristic ones, so that a heuristic rule
+        // can leave alone the values they already found (see `claimed`). The order within
+        // each group is kept: it breaks ties in `dedupe`.
+        candidates.sort_by_key(|&i| self.rules[i].is_heuristic());
         let text = unit.text.as_bytes();
         let mut lines: Option<Lines> = None;
         let mut out = Vec::new();
@@ -204,7 +208,9 @@ impl Matcher {
             {
                 continue;
             }
-            if rule.value_gate && !self.has_value_for(rule, text) {
+            if rule.value_gate
+                && !self.has_value_for(rule, text, &claimed(rule, &out).collect::<Vec<_>>())
+            {
                 continue;
             }
             let Some(regex) = rule.regex() else { continue };
@@ -272,6 +278,9 @@ impl Matcher {
         out: &mut Vec<Candidate>,
     ) -> Result<()> {
         let text = unit.text.as_bytes();
+        if claimed(rule, out).any(|(s, e)| s <= start && end <= e) {
+            return Ok(());
+        }
         let secret = String::from_utf8_lossy(&text[start..end]);
         if !at_token_boundary(rule, text, start, end, &secret)
             || context_allows(rule, unit, start, end, &secret)?
@@ -327,9 +336,13 @@ impl Matcher {
     /// (`key=v`, `user:v`, `=>v`) or a leading `-p` (`mysql -pv`); if no such candidate
     /// passes, no match of the regex can, and the regex need not even be compiled.
     ///
+    /// A value inside a span of `claimed` (see [`claimed`]) is not a candidate: the rule
+    /// would not report it. So the line that holds an OpenAI key does not, by itself, make
+    /// the generic rule's big regex compile.
+    ///
     /// The work is bounded (a long run with punctuation every other byte would otherwise
     /// cost quadratic time): past the budget the gate opens and the regex decides.
-    pub fn has_value_for(&self, rule: &Rule, text: &[u8]) -> bool {
+    pub fn has_value_for(&self, rule: &Rule, text: &[u8], claimed: &[(usize, usize)]) -> bool {
         // `\s` in an ASCII regex includes the vertical tab, unlike `is_ascii_whitespace`.
         fn is_value(b: u8) -> bool {
             !matches!(
@@ -382,6 +395,10 @@ impl Matcher {
                     continue;
                 }
                 let value = &run[p..];
+                let at = start + p;
+                if claimed.iter().any(|&(s, e)| s <= at && i <= e) {
+                    continue;
+                }
                 if budget < value.len() {
                     return true;
                 }
@@ -464,6 +481,18 @@ fn made_of_allowed_words(rule: &Rule, value: &str) -> bool {
     pieces.peek().is_some() && pieces.all(|p| rule.allowlist.allows(p))
 }
 
+/// For a heuristic rule: the spans of the unit's text that rules knowing a format have
+/// already found (they run first). A heuristic match inside one of them is that rule's
+/// finding read less well (`generic-secret` on the body of an OpenAI key), which `dedupe`
+/// would drop; it is dropped before it is even searched for. Empty for other rules.
+fn claimed<'a>(rule: &Rule, found: &'a [Candidate]) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let heuristic = rule.is_heuristic();
+    found
+        .iter()
+        .filter(move |c| heuristic && !c.rule.is_heuristic() && !c.rule.file_rule)
+        .map(|c| (c.start, c.end))
+}
+
 /// The rule's validators (checksums, structure, randomness) all accept `secret`.
 fn passes_validators(rule: &Rule, secret: &str) -> bool {
     rule.validators
@@ -535,6 +564,45 @@ mod tests {
     /// A value of a format some rule owns (`owns_values`) is that rule's alone to judge:
     /// generic rules report neither a Google key in a Firebase config nor a made-up
     /// GitHub token with a wrong checksum, and still report the same random body alone.
+    /// A value that a rule knowing its format found is not a candidate for the heuristic
+    /// rules: it neither opens their value gate (so their big regexes are not compiled for
+    /// it) nor yields a second, overlapping finding; a random value elsewhere still does.
+    #[test]
+    fn heuristic_rules_skip_values_a_format_rule_found() {
+        let m = matcher();
+        let mut rng = Rng::new(9);
+        let key = expand("sk-proj-{{b64url:74}}T3BlbkFJ{{b64url:74}}", &mut rng).unwrap();
+        let generic = m.rules.iter().find(|r| r.id == "generic-secret").unwrap();
+        let line = format!("OPENAI_API_KEY = \"{key}\"\n");
+        let (s, e) = (line.find("sk-").unwrap(), line.len() - 2);
+        assert!(m.has_value_for(generic, line.as_bytes(), &[]));
+        assert!(!m.has_value_for(generic, line.as_bytes(), &[(s, e)]));
+        let scan = |text: &str| -> Vec<(String, String)> {
+            let mut u = ScanUnit::new("src/settings.py".into(), None);
+            for (no, l) in text.lines().enumerate() {
+                u.push_line(no as u32 + 1, format!("{l}\n").as_bytes());
+            }
+            m.scan(&u)
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.rule.id.clone(), c.secret.expose().to_string()))
+                .collect()
+        };
+        assert_eq!(
+            scan(&line),
+            [("openai-project-key".to_string(), key.clone())]
+        );
+        let other = expand("{{b62:32}}", &mut rng).unwrap();
+        let both = format!("{line}client_secret = \"{other}\"\n");
+        assert_eq!(
+            scan(&both),
+            [
+                ("openai-project-key".to_string(), key),
+                ("generic-secret".to_string(), other)
+            ]
+        );
+    }
+
     #[test]
     fn generic_rules_leave_owned_formats_to_their_rule() {
         let m = matcher();
