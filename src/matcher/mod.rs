@@ -561,9 +561,6 @@ mod tests {
         assert!(shown.contains("github-pat"), "{shown}");
     }
 
-    /// A value of a format some rule owns (`owns_values`) is that rule's alone to judge:
-    /// generic rules report neither a Google key in a Firebase config nor a made-up
-    /// GitHub token with a wrong checksum, and still report the same random body alone.
     /// A value that a rule knowing its format found is not a candidate for the heuristic
     /// rules: it neither opens their value gate (so their big regexes are not compiled for
     /// it) nor yields a second, overlapping finding; a random value elsewhere still does.
@@ -603,6 +600,9 @@ mod tests {
         );
     }
 
+    /// A value of a format some rule owns (`owns_values`) is that rule's alone to judge:
+    /// generic rules report neither a Google key in a Firebase config nor a made-up
+    /// GitHub token with a wrong checksum, and still report the same random body alone.
     #[test]
     fn generic_rules_leave_owned_formats_to_their_rule() {
         let m = matcher();
