@@ -187,8 +187,9 @@ pub struct RuleSpec {
     pub allowlist: Option<AllowlistSpec>,
     /// For a match that starts with one of the rule's keywords (a token with a fixed
     /// prefix): `"base64"` (the default) drops it when it is a slice of a longer base64 run
-    /// (16 or more letters, digits or `+` touching it, as in an embedded image); `"none"`:
-    /// only the regex decides.
+    /// (16 or more letters, digits or `+` touching it, or long segments of them between
+    /// `/`s, as in an embedded image; see `matcher::context`); `"none"`: only the regex
+    /// decides.
     pub prefix_boundary: Option<String>,
     /// Contexts in which a match is not a credential (a cited RFC test vector, ciphertext
     /// in a SealedSecret manifest, a public search key next to its index name).
