@@ -343,33 +343,20 @@ impl Matcher {
     /// The work is bounded (a long run with punctuation every other byte would otherwise
     /// cost quadratic time): past the budget the gate opens and the regex decides.
     pub fn has_value_for(&self, rule: &Rule, text: &[u8], claimed: &[(usize, usize)]) -> bool {
-        // `\s` in an ASCII regex includes the vertical tab, unlike `is_ascii_whitespace`.
-        fn is_value(b: u8) -> bool {
-            !matches!(
-                b,
-                b' ' | b'\t'
-                    | b'\n'
-                    | b'\x0b'
-                    | b'\x0c'
-                    | b'\r'
-                    | b'"'
-                    | b'\''
-                    | b'`'
-                    | b','
-                    | b';'
-                    | b'&'
-                    | b'|'
-                    | b'<'
-                    | b'>'
-                    | b'('
-                    | b')'
-                    | b'{'
-                    | b'}'
-                    | b'['
-                    | b']'
-                    | b'\\'
-            )
-        }
+        // A byte that can be part of a value: not whitespace (`\s` in an ASCII regex
+        // includes the vertical tab, unlike `is_ascii_whitespace`), quote or delimiter. A
+        // table: this runs over every byte of every unit a value-gated rule's keyword is in.
+        const VALUE: [bool; 256] = {
+            let mut t = [true; 256];
+            let stops = b" \t\n\x0b\x0c\r\"'`,;&|<>(){}[]\\";
+            let mut i = 0;
+            while i < stops.len() {
+                t[stops[i] as usize] = false;
+                i += 1;
+            }
+            t
+        };
+        let is_value = |b: u8| VALUE[usize::from(b)];
         const MIN_LEN: usize = 8;
         let mut budget = text.len().saturating_mul(16).saturating_add(1 << 16);
         let mut i = 0;

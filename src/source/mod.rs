@@ -20,6 +20,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+// libgit2 inflates every object it reads with zlib's C API; zlib-rs provides that API
+// (the same symbols, so libgit2 links to it instead of the system's zlib 1.2), with SIMD
+// inflate and checksums: see `configure_libgit2` and the README's Speed section.
+use libz_rs_sys as _;
+
 /// Process-wide libgit2 settings for reading, set once before any repository is opened.
 ///
 /// * No hash verification: libgit2 re-hashes every object it reads (SHA-1 with collision

@@ -301,7 +301,12 @@ pub fn score(s: &str) -> f64 {
     if s.is_empty() {
         return 0.0;
     }
-    let raw = model(s.as_bytes());
+    lowered_by_decoding(s, model(s.as_bytes()))
+}
+
+/// [`score`] given the raw model of `s` (callers that test the raw model first, as a
+/// cheap necessary condition, need not compute it twice).
+pub(super) fn lowered_by_decoding(s: &str, raw: f64) -> f64 {
     // Only ever lowers the score: random bytes that happen to decode to printable text
     // must not make an identifier look random.
     match decoded_text(s).or_else(|| percent_decoded(s, 2)) {
