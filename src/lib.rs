@@ -7,8 +7,10 @@
 //! for `keyguard inventory`) → `report` (human, JSON, SARIF, Markdown). `rules` holds the rule schema and the built-in catalogue
 //! (data in `rules/*.toml`), `config` reads `.keyguard.toml`, `scan` connects the
 //! stages, `install` manages the git hooks, `fix` moves a staged key out of the code
-//! into `.env`, `app` implements the commands.
+//! into `.env`, `app` implements the commands. `alloc` is the process's allocator (over-aligned
+//! blocks without heap fragmentation, for zlib-rs).
 
+pub mod alloc;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+// zlib-rs's 64-byte-aligned blocks, one per object a history scan reads, fragment the
+// system heap when allocated with `posix_memalign` (see `keyguard::alloc`).
+#[global_allocator]
+static ALLOCATOR: keyguard::alloc::Allocator = keyguard::alloc::Allocator;
+
 fn main() {
     let cli = match keyguard::cli::Cli::try_parse() {
         Ok(cli) => cli,

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules, lowest layer first.
 const LAYERS: &[&str] = &[
+    // The process-wide allocator: uses nothing of keyguard.
+    "alloc",
     "source",
     "rules",
     "matcher",

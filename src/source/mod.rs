@@ -22,7 +22,8 @@ use serde::Serialize;
 
 // libgit2 inflates every object it reads with zlib's C API; zlib-rs provides that API
 // (the same symbols, so libgit2 links to it instead of the system's zlib 1.2), with SIMD
-// inflate and checksums: see `configure_libgit2` and the README's Speed section.
+// inflate and checksums (a 2,000-commit history scan: 1.34 s against 1.73 s; README,
+// Speed). Its 64-byte-aligned blocks are why keyguard has its own allocator (`alloc`).
 use libz_rs_sys as _;
 
 /// Process-wide libgit2 settings for reading, set once before any repository is opened.
